@@ -1,0 +1,120 @@
+package messaging_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+)
+
+// fixture is a fresh app with the plugin and a cast of users:
+// alice, bob and carol are members; dave is nobody's contact; admin holds
+// the admin role (unblockable); off has messaging turned off.
+type fixture struct {
+	t     testing.TB
+	app   *tests.TestApp
+	pm    *messaging.Messaging
+	users map[string]*core.Record
+}
+
+func newFixture(t testing.TB, cfg messaging.Config) *fixture {
+	t.Helper()
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := messaging.Register(app, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, app: app, pm: pm, users: map[string]*core.Record{}}
+	for _, name := range []string{"alice", "bob", "carol", "dave", "admin", "off"} {
+		f.users[name] = f.mustUser(name)
+	}
+	return f
+}
+
+func (f *fixture) mustUser(name string) *core.Record {
+	f.t.Helper()
+	col, err := f.app.FindCollectionByNameOrId("users")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	u := core.NewRecord(col)
+	u.SetEmail(name + "@example.com")
+	u.SetPassword("secret-pass-1")
+	u.Set("name", strings.ToUpper(name[:1])+name[1:])
+	u.Set("username", name)
+	if name == "admin" {
+		u.Set("roles", []string{"admin"})
+	}
+	if name == "off" {
+		u.Set("messaging_off", true)
+	}
+	if err := f.app.Save(u); err != nil {
+		f.t.Fatal(err)
+	}
+	return u
+}
+
+func (f *fixture) id(name string) string { return f.users[name].Id }
+
+// token is an auth header for the named user, or a superuser for "superuser".
+func (f *fixture) token(name string) map[string]string {
+	f.t.Helper()
+	var rec *core.Record
+	if name == "superuser" {
+		col, _ := f.app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
+		rec = core.NewRecord(col)
+		rec.SetEmail("root@example.com")
+		rec.SetPassword("secret-pass-1")
+		if existing, err := f.app.FindAuthRecordByEmail(core.CollectionNameSuperusers, "root@example.com"); err == nil {
+			rec = existing
+		} else if err := f.app.Save(rec); err != nil {
+			f.t.Fatal(err)
+		}
+	} else {
+		rec = f.users[name]
+	}
+	tok, err := rec.NewAuthToken()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return map[string]string{"Authorization": tok}
+}
+
+// start has from start a conversation and fails the test on error.
+func (f *fixture) start(from string, to []string, subject, body string) (thread, msg *core.Record) {
+	f.t.Helper()
+	ids := make([]string, len(to))
+	for i, n := range to {
+		ids[i] = f.id(n)
+	}
+	thread, msg, err := f.pm.Start(f.id(from), ids, subject, body)
+	if err != nil {
+		f.t.Fatalf("start %s -> %v: %v", from, to, err)
+	}
+	return thread, msg
+}
+
+func (f *fixture) send(from, thread, body string) *core.Record {
+	f.t.Helper()
+	msg, err := f.pm.Send(f.id(from), thread, body)
+	if err != nil {
+		f.t.Fatalf("send %s: %v", from, err)
+	}
+	return msg
+}
+
+func (f *fixture) unread(user, thread string) int {
+	f.t.Helper()
+	m, err := f.app.FindFirstRecordByFilter("thread_members", "thread = {:t} && user = {:u}",
+		map[string]any{"t": thread, "u": f.id(user)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m.GetInt("unread")
+}
+

@@ -1,0 +1,143 @@
+// Package messaging adds private, threaded conversations between the members
+// of a PocketBase site: direct and group threads, exact per-member unread
+// counts, blocking, muting, archiving, leaving, tags, an HTTP API, a Go API
+// with bindable events, and a member-targeted realtime channel.
+//
+// Its collections ship as Go migrations inside this package, so every app
+// that imports it gets them on the next start (or "migrate up").
+//
+// Example usage:
+//
+//	app := pocketbase.New()
+//	pm := messaging.MustRegister(app, messaging.Config{MaxGroupSize: 50})
+//	pm.OnMessageSent().BindFunc(func(e *messaging.MessageEvent) error { return e.Next() })
+package messaging
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/spf13/cobra"
+)
+
+// Config holds the plugin's limits and policies. Its zero value is usable:
+// every field states the default that Register fills in.
+type Config struct {
+	// MaxGroupSize is the largest number of current members a group thread
+	// may have, its starter included. Default 20.
+	MaxGroupSize int
+
+	// MaxBodyLength is the largest message body in characters (runes),
+	// counted after trimming surrounding white space. Default 10000.
+	MaxBodyLength int
+
+	// SendRoles, when not empty, limits starting conversations and posting
+	// to users holding at least one of these roles. Default: everyone.
+	SendRoles []string
+
+	// UnblockableRoles lists roles whose holders cannot be blocked.
+	// nil means the default, {"admin", "moderator"}; an empty non-nil
+	// slice means anyone may be blocked.
+	UnblockableRoles []string
+
+	// PageSize is the default number of items per page of the inbox and
+	// of a thread's messages. Default 20.
+	PageSize int
+
+	// MaxPageSize caps the "limit" query parameter. Default 100.
+	MaxPageSize int
+
+	// RootCmd, when set, gets the "messaging" CLI subcommands (seed,
+	// recount). pocketbase.PocketBase exposes it as RootCmd.
+	RootCmd *cobra.Command
+}
+
+// Messaging is the registered plugin: its Go API (Start, Send, Block, …) and
+// its events. Obtain it from Register or MustRegister; it holds no package
+// state, so several apps (tests, say) may each have their own.
+type Messaging struct {
+	app    core.App
+	config Config
+	live   *liveHub
+
+	onMessageSent  *hook.Hook[*MessageEvent]
+	onThreadCreate *hook.Hook[*ThreadEvent]
+	onMemberLeft   *hook.Hook[*MemberEvent]
+	onBlock        *hook.Hook[*BlockEvent]
+	onUnblock      *hook.Hook[*BlockEvent]
+}
+
+// MustRegister is like Register but panics on error.
+func MustRegister(app core.App, config Config) *Messaging {
+	m, err := Register(app, config)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Register fills in the config defaults, validates them and binds the
+// plugin's record hooks, routes, realtime channel and CLI commands to app.
+func Register(app core.App, config Config) (*Messaging, error) {
+	if config.MaxGroupSize == 0 {
+		config.MaxGroupSize = 20
+	}
+	if config.MaxBodyLength == 0 {
+		config.MaxBodyLength = 10000
+	}
+	if config.UnblockableRoles == nil {
+		config.UnblockableRoles = []string{"admin", "moderator"}
+	}
+	if config.PageSize == 0 {
+		config.PageSize = 20
+	}
+	if config.MaxPageSize == 0 {
+		config.MaxPageSize = 100
+	}
+	switch {
+	case config.MaxGroupSize < 2:
+		return nil, fmt.Errorf("messaging: MaxGroupSize must be at least 2, got %d", config.MaxGroupSize)
+	case config.MaxBodyLength < 1:
+		return nil, fmt.Errorf("messaging: MaxBodyLength must be positive, got %d", config.MaxBodyLength)
+	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
+		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
+	}
+	for _, r := range append(append([]string{}, config.SendRoles...), config.UnblockableRoles...) {
+		if strings.TrimSpace(r) == "" {
+			return nil, fmt.Errorf("messaging: empty role name in config")
+		}
+	}
+
+	m := &Messaging{
+		app:            app,
+		config:         config,
+		live:           newLiveHub(),
+		onMessageSent:  &hook.Hook[*MessageEvent]{},
+		onThreadCreate: &hook.Hook[*ThreadEvent]{},
+		onMemberLeft:   &hook.Hook[*MemberEvent]{},
+		onBlock:        &hook.Hook[*BlockEvent]{},
+		onUnblock:      &hook.Hook[*BlockEvent]{},
+	}
+
+	m.bindMessageHooks()
+	m.bindMemberHooks()
+	m.bindBlockHooks()
+	m.bindUserHooks()
+	m.bindRealtime()
+	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Id:   "__messagingRoutes__",
+		Func: m.bindRoutes,
+	})
+	if config.RootCmd != nil {
+		config.RootCmd.AddCommand(m.command())
+	}
+
+	return m, nil
+}
+
+// Config returns the effective configuration, defaults filled in.
+func (m *Messaging) Config() Config {
+	return m.config
+}

@@ -1,0 +1,258 @@
+package messaging
+
+import (
+	"encoding/json/v2"
+	"strconv"
+	"sync"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/routine"
+	"github.com/pocketbase/pocketbase/tools/subscriptions"
+)
+
+// RealtimeTopic is the realtime topic a signed-in user subscribes to for
+// live updates about their own conversations:
+//
+//	pb.realtime.subscribe("messaging", (event) => { ... })
+//
+// Events are delivered only to the connections of the users concerned,
+// looked up in an index by user id, so the cost of an event grows with the
+// number of its recipients, not with the number of connected clients.
+// Every event is a JSON object with a "type":
+//
+//	message   {thread, message, unread, totals}   a new message in one of your threads
+//	deleted   {thread, message, unread, totals}   a message was deleted
+//	read      {thread, unread, lastReadSeq, totals}  your read state changed (any device)
+//	membership {thread, muted, archived, tags}    your per-thread settings changed
+//	members   {thread}                            people joined or left a thread you are in
+//	removed   {thread}                            you are no longer in the thread
+//
+// totals is {threads, messages}, the same as GET /api/messaging/unread.
+const RealtimeTopic = "messaging"
+
+// liveHub indexes the realtime clients subscribed to RealtimeTopic by the
+// id of their signed-in user.
+type liveHub struct {
+	mu     sync.RWMutex
+	byUser map[string]map[string]subscriptions.Client
+	byID   map[string]string // client id -> user id
+}
+
+func newLiveHub() *liveHub {
+	return &liveHub{byUser: map[string]map[string]subscriptions.Client{}, byID: map[string]string{}}
+}
+
+func (m *Messaging) bindRealtime() {
+	m.app.OnRealtimeSubscribeRequest().Bind(&hook.Handler[*core.RealtimeSubscribeRequestEvent]{
+		Id: "__messagingRealtimeSubscribe__",
+		Func: func(e *core.RealtimeSubscribeRequestEvent) error {
+			if err := e.Next(); err != nil {
+				return err
+			}
+			auth, _ := e.Client.Get(apis.RealtimeClientAuthKey).(*core.Record)
+			if auth != nil && auth.Collection().Name == CollectionNameUsers && len(e.Client.Subscriptions(RealtimeTopic)) > 0 {
+				m.live.add(auth.Id, e.Client)
+			} else {
+				m.live.remove(e.Client.Id())
+			}
+			return nil
+		},
+	})
+	m.app.OnRealtimeConnectRequest().Bind(&hook.Handler[*core.RealtimeConnectRequestEvent]{
+		Id: "__messagingRealtimeDisconnect__",
+		Func: func(e *core.RealtimeConnectRequestEvent) error {
+			defer m.live.remove(e.Client.Id())
+			return e.Next()
+		},
+	})
+}
+
+func (h *liveHub) add(user string, c subscriptions.Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old, ok := h.byID[c.Id()]; ok && old != user {
+		delete(h.byUser[old], c.Id())
+	}
+	if h.byUser[user] == nil {
+		h.byUser[user] = map[string]subscriptions.Client{}
+	}
+	h.byUser[user][c.Id()] = c
+	h.byID[c.Id()] = user
+}
+
+func (h *liveHub) remove(clientID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	user, ok := h.byID[clientID]
+	if !ok {
+		return
+	}
+	delete(h.byID, clientID)
+	delete(h.byUser[user], clientID)
+	if len(h.byUser[user]) == 0 {
+		delete(h.byUser, user)
+	}
+}
+
+// online returns the subset of users with at least one live client.
+func (h *liveHub) online(users []string) []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []string
+	for _, u := range users {
+		if len(h.byUser[u]) > 0 {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// send delivers payload to every live client of user. The client channel
+// is unbuffered, so each send gets its own goroutine, as PocketBase's own
+// broadcasts do. A client whose auth changed since it subscribed is
+// skipped.
+func (h *liveHub) send(user string, payload map[string]any) {
+	h.mu.RLock()
+	clients := make([]subscriptions.Client, 0, len(h.byUser[user]))
+	for _, c := range h.byUser[user] {
+		clients = append(clients, c)
+	}
+	h.mu.RUnlock()
+	if len(clients) == 0 {
+		return
+	}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return
+	}
+	for _, c := range clients {
+		if auth, _ := c.Get(apis.RealtimeClientAuthKey).(*core.Record); auth == nil || auth.Id != user {
+			continue
+		}
+		// The SDK listens under the full subscription key, options included.
+		for name := range c.Subscriptions(RealtimeTopic) {
+			msg := subscriptions.Message{Name: name, Data: data}
+			routine.FireAndForget(func() { c.Send(msg) })
+		}
+	}
+}
+
+type memberState struct {
+	User        string `db:"user"`
+	Unread      int    `db:"unread"`
+	LastReadSeq int    `db:"last_read_seq"`
+}
+
+// states returns the unread state of the online users in thread and their
+// totals, in two indexed queries.
+func states(app core.App, threadID string, users []string) (map[string]memberState, map[string]UnreadCounts) {
+	byUser := map[string]memberState{}
+	totals := map[string]UnreadCounts{}
+	var rows []memberState
+	_ = app.DB().Select("user", "unread", "last_read_seq").From(CollectionNameThreadMembers).
+		Where(dbx.HashExp{"thread": threadID}).AndWhere(dbx.In("user", toAny(users)...)).All(&rows)
+	for _, r := range rows {
+		byUser[r.User] = r
+	}
+	var sums []struct {
+		User     string `db:"user"`
+		Threads  int    `db:"threads"`
+		Messages int    `db:"messages"`
+	}
+	_ = app.DB().NewQuery(`SELECT [[user]], COUNT(*) AS threads, SUM([[unread]]) AS messages
+		FROM {{thread_members}} INDEXED BY idx_messaging_members_unread
+		WHERE [[user]] IN (` + placeholders(len(users)) + `) AND [[unread]] > 0 AND [[left]] = 0
+		GROUP BY [[user]]`).Bind(inParams(users)).All(&sums)
+	for _, u := range users {
+		totals[u] = UnreadCounts{}
+	}
+	for _, s := range sums {
+		totals[s.User] = UnreadCounts{Threads: s.Threads, Messages: s.Messages}
+	}
+	return byUser, totals
+}
+
+func (h *liveHub) messageEvent(app core.App, kind string, threadID string, members []string, msg *core.Record) {
+	users := h.online(members)
+	if len(users) == 0 {
+		return
+	}
+	byUser, totals := states(app, threadID, users)
+	view := messageView(msg)
+	for _, u := range users {
+		h.send(u, map[string]any{
+			"type": kind, "thread": threadID, "message": view,
+			"unread": byUser[u].Unread, "totals": totals[u],
+		})
+	}
+}
+
+func (h *liveHub) messageSent(app core.App, thread, msg *core.Record) {
+	h.messageEvent(app, "message", thread.Id, thread.GetStringSlice("members"), msg)
+}
+
+func (h *liveHub) messageDeleted(app core.App, msg *core.Record) {
+	thread, err := app.FindRecordById(CollectionNameThreads, msg.GetString("thread"))
+	if err != nil {
+		return
+	}
+	h.messageEvent(app, "deleted", thread.Id, thread.GetStringSlice("members"), msg)
+}
+
+func (h *liveHub) readStateChanged(app core.App, user, threadID string) {
+	if len(h.online([]string{user})) == 0 {
+		return
+	}
+	byUser, totals := states(app, threadID, []string{user})
+	h.send(user, map[string]any{
+		"type": "read", "thread": threadID, "unread": byUser[user].Unread,
+		"lastReadSeq": byUser[user].LastReadSeq, "totals": totals[user],
+	})
+}
+
+func (h *liveHub) membershipChanged(app core.App, member *core.Record) {
+	h.send(member.GetString("user"), map[string]any{
+		"type": "membership", "thread": member.GetString("thread"),
+		"muted": member.GetBool("muted"), "archived": member.GetBool("archived"),
+		"tags": member.GetStringSlice("tags"),
+	})
+}
+
+// membersChanged tells the current members that the member list changed,
+// and the removed users that the thread is gone from their inbox.
+func (h *liveHub) membersChanged(app core.App, threadID string, removed []string) {
+	thread, err := app.FindRecordById(CollectionNameThreads, threadID)
+	if err != nil {
+		return
+	}
+	for _, u := range h.online(thread.GetStringSlice("members")) {
+		h.send(u, map[string]any{"type": "members", "thread": threadID})
+	}
+	for _, u := range removed {
+		h.send(u, map[string]any{"type": "removed", "thread": threadID})
+	}
+}
+
+func placeholders(n int) string {
+	b := make([]byte, 0, n*6)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "{:p"...)
+		b = append(b, []byte(strconv.Itoa(i))...)
+		b = append(b, '}')
+	}
+	return string(b)
+}
+
+func inParams(vals []string) dbx.Params {
+	p := dbx.Params{}
+	for i, v := range vals {
+		p["p"+strconv.Itoa(i)] = v
+	}
+	return p
+}

@@ -1,0 +1,261 @@
+package messaging
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// activeMember returns user's membership of thread, or ErrNotFound when
+// there is no such thread or user is not a current member of it.
+func activeMember(app core.App, user, threadID string) (*core.Record, error) {
+	member, err := app.FindFirstRecordByFilter(CollectionNameThreadMembers,
+		"thread = {:t} && user = {:u} && left = false", dbx.Params{"t": threadID, "u": user})
+	if err != nil {
+		return nil, errNotFound()
+	}
+	return member, nil
+}
+
+// MarkRead marks everything in thread as read for user.
+func (m *Messaging) MarkRead(user, threadID string) error {
+	err := m.app.RunInTransaction(func(tx core.App) error {
+		member, err := activeMember(tx, user, threadID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 0,
+				[[last_read_seq]] = (SELECT [[last_seq]] FROM {{threads}} WHERE [[id]] = {:thread})
+			WHERE [[id]] = {:id}`).Bind(dbx.Params{"thread": threadID, "id": member.Id}).Execute()
+		return err
+	})
+	if err == nil {
+		m.live.readStateChanged(m.app, user, threadID)
+	}
+	return err
+}
+
+// MarkUnread marks the newest message from someone else as unread, so the
+// thread shows one unread message; a thread with none stays read.
+func (m *Messaging) MarkUnread(user, threadID string) error {
+	err := m.app.RunInTransaction(func(tx core.App) error {
+		member, err := activeMember(tx, user, threadID)
+		if err != nil {
+			return err
+		}
+		var newest int
+		err = tx.DB().NewQuery(`SELECT COALESCE(MAX([[seq]]), 0) FROM {{messages}}
+			WHERE [[thread]] = {:thread} AND [[author]] != '' AND [[author]] != {:user} AND [[deleted]] = FALSE`).
+			Bind(dbx.Params{"thread": threadID, "user": user}).Row(&newest)
+		if err != nil || newest == 0 {
+			return err
+		}
+		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 1, [[last_read_seq]] = {:seq} WHERE [[id]] = {:id}`).
+			Bind(dbx.Params{"seq": newest - 1, "id": member.Id}).Execute()
+		return err
+	})
+	if err == nil {
+		m.live.readStateChanged(m.app, user, threadID)
+	}
+	return err
+}
+
+// SetMuted turns notifications for thread off (true) or on for user; the
+// unread count keeps counting either way.
+func (m *Messaging) SetMuted(user, threadID string, muted bool) error {
+	return m.updateMembership(user, threadID, func(r *core.Record) error {
+		r.Set("muted", muted)
+		return nil
+	})
+}
+
+// SetArchived moves thread into (true) or out of user's archived box. New
+// activity brings it back to the inbox.
+func (m *Messaging) SetArchived(user, threadID string, archived bool) error {
+	return m.updateMembership(user, threadID, func(r *core.Record) error {
+		r.Set("archived", archived)
+		return nil
+	})
+}
+
+// SetTags replaces user's tags on thread. Every tag must be one of user's
+// own records in the tags collection (ErrInvalid otherwise).
+func (m *Messaging) SetTags(user, threadID string, tagIDs []string) error {
+	clean := make([]string, 0, len(tagIDs))
+	for _, t := range tagIDs {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(clean, t) {
+			clean = append(clean, t)
+		}
+	}
+	return m.updateMembership(user, threadID, func(r *core.Record) error {
+		r.Set("tags", clean)
+		return nil
+	})
+}
+
+func (m *Messaging) updateMembership(user, threadID string, change func(*core.Record) error) error {
+	member, err := activeMember(m.app, user, threadID)
+	if err != nil {
+		return err
+	}
+	if err := change(member); err != nil {
+		return err
+	}
+	if err := m.app.Save(member); err != nil {
+		return err
+	}
+	m.live.membershipChanged(m.app, member)
+	return nil
+}
+
+// Leave takes user out of a group thread: a system note tells the others,
+// the history stays with them, and user can no longer read or post.
+// Errors: ErrNotFound, ErrForbidden for a direct thread.
+func (m *Messaging) Leave(user, threadID string) error {
+	var thread *core.Record
+	err := m.app.RunInTransaction(func(tx core.App) error {
+		member, err := activeMember(tx, user, threadID)
+		if err != nil {
+			return err
+		}
+		thread, err = tx.FindRecordById(CollectionNameThreads, threadID)
+		if err != nil {
+			return errNotFound()
+		}
+		if thread.GetString("kind") != KindGroup {
+			return errForbidden("You can't leave a direct conversation; archive it instead.")
+		}
+		member.Set("left", true)
+		member.Set("unread", 0)
+		if err := tx.Save(member); err != nil {
+			return err
+		}
+		_, err = m.newMessage(tx, threadID, "", displayName(tx, user)+" left the conversation.")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m.live.membersChanged(m.app, threadID, []string{user})
+	if err := m.onMemberLeft.Trigger(&MemberEvent{App: m.app, Thread: thread, User: user}); err != nil {
+		m.app.Logger().Error("messaging: OnMemberLeft handler failed", "error", err)
+	}
+	return nil
+}
+
+// AddMembers adds users to a group thread on behalf of a current member.
+// Errors: ErrNotFound, ErrForbidden (direct thread), ErrInvalid (unknown
+// user, already a member, group too large), ErrRefused (see Start).
+func (m *Messaging) AddMembers(user, threadID string, users []string) error {
+	var added []string
+	for _, u := range users {
+		if u = strings.TrimSpace(u); u != "" && !slices.Contains(added, u) {
+			added = append(added, u)
+		}
+	}
+	if len(added) == 0 {
+		return errInvalid("users", "no_users", "Choose at least one person to add.")
+	}
+	err := m.app.RunInTransaction(func(tx core.App) error {
+		if _, err := activeMember(tx, user, threadID); err != nil {
+			return err
+		}
+		thread, err := tx.FindRecordById(CollectionNameThreads, threadID)
+		if err != nil {
+			return errNotFound()
+		}
+		if thread.GetString("kind") != KindGroup {
+			return errForbidden("People can only be added to group conversations.")
+		}
+		current := thread.GetStringSlice("members")
+		for _, u := range added {
+			if slices.Contains(current, u) {
+				return errInvalid("users", "already_member", "Already a member of this conversation.")
+			}
+		}
+		if len(current)+len(added) > m.config.MaxGroupSize {
+			return errInvalid("users", "group_too_large",
+				"A conversation can have at most "+strconv.Itoa(m.config.MaxGroupSize)+" members.")
+		}
+		from, err := tx.FindRecordById(CollectionNameUsers, user)
+		if err != nil {
+			return errNotFound()
+		}
+		if err := m.checkRecipients(tx, from, added); err != nil {
+			return err
+		}
+		now := types.NowDateTime()
+		names := make([]string, len(added))
+		for i, u := range added {
+			if err := addMember(tx, threadID, u, thread.GetInt("last_seq"), now); err != nil {
+				return err
+			}
+			names[i] = displayName(tx, u)
+		}
+		_, err = m.newMessage(tx, threadID, "", displayName(tx, user)+" added "+joinNames(names)+".")
+		return err
+	})
+	if err == nil {
+		m.live.membersChanged(m.app, threadID, nil)
+	}
+	return err
+}
+
+// DeleteMessage soft-deletes user's own message: the body is erased and
+// the others see a placeholder. Errors: ErrNotFound (no such message or
+// not a member), ErrForbidden (someone else's message).
+func (m *Messaging) DeleteMessage(user, messageID string) error {
+	msg, err := m.app.FindRecordById(CollectionNameMessages, messageID)
+	if err != nil {
+		return errNotFound()
+	}
+	if _, err := activeMember(m.app, user, msg.GetString("thread")); err != nil {
+		return err
+	}
+	if msg.GetString("author") != user {
+		return errForbidden("You can only delete your own messages.")
+	}
+	if msg.GetBool("deleted") {
+		return nil
+	}
+	msg.Set("deleted", true)
+	if err := m.app.Save(msg); err != nil {
+		return err
+	}
+	m.live.messageDeleted(m.app, msg)
+	return nil
+}
+
+func displayName(app core.App, userID string) string {
+	u, err := app.FindRecordById(CollectionNameUsers, userID)
+	if err != nil {
+		return "Someone"
+	}
+	return userName(u)
+}
+
+// userName is what others see of a user: name, else username, else a
+// neutral word (never the email).
+func userName(u *core.Record) string {
+	if n := strings.TrimSpace(u.GetString("name")); n != "" {
+		return n
+	}
+	if n := strings.TrimSpace(u.GetString("username")); n != "" {
+		return n
+	}
+	return "Member"
+}
+
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
