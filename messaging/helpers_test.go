@@ -117,4 +117,3 @@ func (f *fixture) unread(user, thread string) int {
 	}
 	return m.GetInt("unread")
 }
-
