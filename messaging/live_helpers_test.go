@@ -1,0 +1,131 @@
+package messaging_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// serve runs the fixture's app behind a real HTTP server, routes and
+// realtime included, the way "serve" does.
+func (f *fixture) serve() *httptest.Server {
+	f.t.Helper()
+	router, err := apis.NewRouter(f.app)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var srv *httptest.Server
+	err = f.app.OnServe().Trigger(&core.ServeEvent{App: f.app, Router: router}, func(e *core.ServeEvent) error {
+		mux, err := e.Router.BuildMux()
+		if err != nil {
+			return err
+		}
+		srv = httptest.NewServer(mux)
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(srv.Close)
+	return srv
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	Name string
+	Data map[string]any
+}
+
+// liveClient is a signed-in realtime connection with its events.
+type liveClient struct {
+	events chan sseEvent
+	resp   *http.Response
+}
+
+// connect opens a realtime connection as user and subscribes it to topics.
+func (f *fixture) connect(srv *httptest.Server, user string, topics ...string) *liveClient {
+	f.t.Helper()
+	resp, err := http.Get(srv.URL + "/api/realtime")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	c := &liveClient{events: make(chan sseEvent, 100), resp: resp}
+	f.t.Cleanup(func() { resp.Body.Close() })
+	go func() {
+		defer close(c.events)
+		sc := bufio.NewScanner(resp.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event:"):
+				ev.Name = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+			case strings.HasPrefix(line, "data:"):
+				_ = json.Unmarshal([]byte(strings.TrimSpace(strings.TrimPrefix(line, "data:"))), &ev.Data)
+			case line == "" && ev.Name != "":
+				c.events <- ev
+				ev = sseEvent{}
+			}
+		}
+	}()
+	hello := c.next(f.t, 5*time.Second)
+	if hello.Name != "PB_CONNECT" {
+		f.t.Fatalf("first event %q, want PB_CONNECT", hello.Name)
+	}
+	body, _ := json.Marshal(map[string]any{"clientId": hello.Data["clientId"], "subscriptions": topics})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/realtime", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		for k, v := range f.token(user) {
+			req.Header.Set(k, v)
+		}
+	}
+	sub, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sub.Body.Close()
+	if sub.StatusCode != http.StatusNoContent {
+		f.t.Fatalf("subscribe as %s: status %d", user, sub.StatusCode)
+	}
+	return c
+}
+
+// next returns the next event, failing the test after timeout.
+func (c *liveClient) next(t testing.TB, timeout time.Duration) sseEvent {
+	t.Helper()
+	select {
+	case ev, ok := <-c.events:
+		if !ok {
+			t.Fatal("realtime connection closed")
+		}
+		return ev
+	case <-time.After(timeout):
+		t.Fatalf("no realtime event within %s", timeout)
+	}
+	return sseEvent{}
+}
+
+// drain returns every event that arrives within wait.
+func (c *liveClient) drain(wait time.Duration) []sseEvent {
+	var out []sseEvent
+	deadline := time.After(wait)
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return out
+			}
+			out = append(out, ev)
+		case <-deadline:
+			return out
+		}
+	}
+}

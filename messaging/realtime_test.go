@@ -1,0 +1,74 @@
+package messaging_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pbmessaging/pbmessaging/messaging"
+)
+
+// A non-member must never receive anything about a conversation, neither
+// on the plugin's live channel nor through record subscriptions, while the
+// members get it live.
+func TestRealtime_NonMemberNeverReceives(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	srv := f.serve()
+
+	thread, _ := f.start("alice", []string{"bob", "carol"}, "Plans", "first")
+	topics := []string{messaging.RealtimeTopic, "messages/*", "threads/*", "thread_members/*"}
+	bob := f.connect(srv, "bob", topics...)
+	dave := f.connect(srv, "dave", topics...)
+	anon := f.connect(srv, "", topics...)
+
+	f.send("alice", thread.Id, "secret plans for bob")
+
+	var gotLive, gotRecord bool
+	for !(gotLive && gotRecord) {
+		ev := bob.next(t, 5*time.Second)
+		switch {
+		case ev.Name == messaging.RealtimeTopic:
+			if ev.Data["type"] != "message" || ev.Data["thread"] != thread.Id {
+				t.Fatalf("live event %v", ev.Data)
+			}
+			if ev.Data["unread"] != float64(2) {
+				t.Fatalf("bob's unread in live event = %v, want 2", ev.Data["unread"])
+			}
+			gotLive = true
+		case ev.Name == "messages/*":
+			gotRecord = true
+		}
+	}
+
+	// Bob had his events; anything for dave or the guest would have been
+	// sent in the same broadcast.
+	for who, c := range map[string]*liveClient{"dave": dave, "guest": anon} {
+		for _, ev := range c.drain(300 * time.Millisecond) {
+			t.Errorf("%s received %q: %v", who, ev.Name, ev.Data)
+		}
+	}
+}
+
+// Leaving ends the live feed: the leaver gets "removed" and nothing after.
+func TestRealtime_LeftMemberStopsReceiving(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	srv := f.serve()
+
+	thread, _ := f.start("alice", []string{"bob", "carol"}, "", "hi")
+	carol := f.connect(srv, "carol", messaging.RealtimeTopic, "messages/*")
+	if err := f.pm.Leave(f.id("carol"), thread.Id); err != nil {
+		t.Fatal(err)
+	}
+	if ev := carol.next(t, 5*time.Second); ev.Data["type"] != "removed" {
+		t.Fatalf("want removed, got %v", ev)
+	}
+	f.send("alice", thread.Id, "after carol left")
+	for _, ev := range carol.drain(300 * time.Millisecond) {
+		if ev.Name == "messages/*" || ev.Data["type"] == "message" {
+			t.Errorf("carol received after leaving: %v", ev.Data)
+		}
+	}
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's one test command (README "Test it"; .ci/run calls it):
+# formatting, vet, and every test under the race detector. GOTOOLCHAIN=auto
+# fetches the Go 1.27 toolchain pinned in go.mod when the machine's Go is
+# older.
+set -euo pipefail
+cd "$(dirname "$0")"
+export GOTOOLCHAIN=auto
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 25m ./...
