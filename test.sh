@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export GOTOOLCHAIN=auto
 
+# The README walkthrough test drives the app with curl and jq.
+if ! command -v jq >/dev/null || ! command -v curl >/dev/null; then
+	apt-get update -qq && apt-get install -y -qq jq curl >/dev/null
+fi
+
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted" >&2
