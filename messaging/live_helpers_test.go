@@ -45,6 +45,7 @@ type sseEvent struct {
 
 // liveClient is a signed-in realtime connection with its events.
 type liveClient struct {
+	id     string
 	events chan sseEvent
 	resp   *http.Response
 }
@@ -79,7 +80,18 @@ func (f *fixture) connect(srv *httptest.Server, user string, topics ...string) *
 	if hello.Name != "PB_CONNECT" {
 		f.t.Fatalf("first event %q, want PB_CONNECT", hello.Name)
 	}
-	body, _ := json.Marshal(map[string]any{"clientId": hello.Data["clientId"], "subscriptions": topics})
+	c.id, _ = hello.Data["clientId"].(string)
+	if status := f.subscribe(srv, c, user, topics...); status != http.StatusNoContent {
+		f.t.Fatalf("subscribe as %s: status %d", user, status)
+	}
+	return c
+}
+
+// subscribe replaces c's subscriptions, as the SDK does, and returns the
+// status code.
+func (f *fixture) subscribe(srv *httptest.Server, c *liveClient, user string, topics ...string) int {
+	f.t.Helper()
+	body, _ := json.Marshal(map[string]any{"clientId": c.id, "subscriptions": topics})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/realtime", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	if user != "" {
@@ -92,10 +104,7 @@ func (f *fixture) connect(srv *httptest.Server, user string, topics ...string) *
 		f.t.Fatal(err)
 	}
 	sub.Body.Close()
-	if sub.StatusCode != http.StatusNoContent {
-		f.t.Fatalf("subscribe as %s: status %d", user, sub.StatusCode)
-	}
-	return c
+	return sub.StatusCode
 }
 
 // next returns the next event, failing the test after timeout.

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"encoding/json/v2"
+	"net/http"
 	"strconv"
 	"sync"
 
@@ -36,16 +37,31 @@ const RealtimeTopic = "messaging"
 // liveHub indexes the realtime clients subscribed to RealtimeTopic by the
 // id of their signed-in user.
 type liveHub struct {
-	mu     sync.RWMutex
-	byUser map[string]map[string]subscriptions.Client
-	byID   map[string]string // client id -> user id
+	mu      sync.RWMutex
+	byUser  map[string]map[string]subscriptions.Client
+	clients map[string]subscriptions.Client // by client id
+	owner   map[string]string               // client id -> user id
 }
 
 func newLiveHub() *liveHub {
-	return &liveHub{byUser: map[string]map[string]subscriptions.Client{}, byID: map[string]string{}}
+	return &liveHub{
+		byUser:  map[string]map[string]subscriptions.Client{},
+		clients: map[string]subscriptions.Client{},
+		owner:   map[string]string{},
+	}
 }
 
 func (m *Messaging) bindRealtime() {
+	m.app.OnRealtimeConnectRequest().Bind(&hook.Handler[*core.RealtimeConnectRequestEvent]{
+		Id: "__messagingRealtimeConnect__",
+		Func: func(e *core.RealtimeConnectRequestEvent) error {
+			if dc, ok := e.Client.(*subscriptions.DefaultClient); ok {
+				e.Client = newLiveClient(dc)
+			}
+			defer m.live.disconnect(e.Client)
+			return e.Next()
+		},
+	})
 	m.app.OnRealtimeSubscribeRequest().Bind(&hook.Handler[*core.RealtimeSubscribeRequestEvent]{
 		Id: "__messagingRealtimeSubscribe__",
 		Func: func(e *core.RealtimeSubscribeRequestEvent) error {
@@ -53,47 +69,136 @@ func (m *Messaging) bindRealtime() {
 				return err
 			}
 			auth, _ := e.Client.Get(apis.RealtimeClientAuthKey).(*core.Record)
-			if auth != nil && auth.Collection().Name == CollectionNameUsers && len(e.Client.Subscriptions(RealtimeTopic)) > 0 {
-				m.live.add(auth.Id, e.Client)
-			} else {
+			if auth == nil || auth.Collection().Name != CollectionNameUsers || len(e.Client.Subscriptions(RealtimeTopic)) == 0 {
 				m.live.remove(e.Client.Id())
+				return nil
+			}
+			m.live.add(auth.Id, e.Client)
+			if lc, ok := e.Client.(*liveClient); ok && lc.onlyLive.Load() {
+				lc.park(e.App.SubscriptionsBroker())
 			}
 			return nil
 		},
 	})
-	m.app.OnRealtimeConnectRequest().Bind(&hook.Handler[*core.RealtimeConnectRequestEvent]{
-		Id: "__messagingRealtimeDisconnect__",
-		Func: func(e *core.RealtimeConnectRequestEvent) error {
-			defer m.live.remove(e.Client.Id())
+	// Apply auth changes to parked clients as PocketBase does to its own
+	// (apis/realtime.go realtimeUpdateClientsAuth): a new tokenKey
+	// (password change, "log out everywhere") signs them out.
+	m.app.OnRecordAfterUpdateSuccess(CollectionNameUsers).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingRealtimeAuthUpdate__",
+		Func: func(e *core.RecordEvent) error {
+			m.live.updateAuth(e.Record, false)
 			return e.Next()
 		},
 	})
+	m.app.OnRecordAfterDeleteSuccess(CollectionNameUsers).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingRealtimeAuthDelete__",
+		Func: func(e *core.RecordEvent) error {
+			m.live.updateAuth(e.Record, true)
+			return e.Next()
+		},
+	})
+	m.app.OnCollectionUpdate(CollectionNameUsers).Bind(&hook.Handler[*core.CollectionEvent]{
+		Id: "__messagingRealtimeSecret__",
+		Func: func(e *core.CollectionEvent) error {
+			old, _ := e.App.FindCachedCollectionByNameOrId(e.Collection.Id)
+			if err := e.Next(); err != nil {
+				return err
+			}
+			if old != nil && old.AuthToken.Secret != e.Collection.AuthToken.Secret {
+				m.live.signOutAll()
+			}
+			return nil
+		},
+	})
+}
+
+// unparkMiddleware puts a parked client back into PocketBase's broker
+// before a subscription request for it, which PocketBase looks up there.
+func (m *Messaging) unparkMiddleware(e *core.RequestEvent) error {
+	if e.Request.Method == http.MethodPost && e.Request.URL.Path == "/api/realtime" {
+		var form struct {
+			ClientId string `json:"clientId" form:"clientId"`
+		}
+		if e.BindBody(&form) == nil && form.ClientId != "" {
+			m.live.mu.RLock()
+			c := m.live.clients[form.ClientId]
+			m.live.mu.RUnlock()
+			if lc, ok := c.(*liveClient); ok {
+				lc.unpark(e.App.SubscriptionsBroker())
+			}
+		}
+	}
+	return e.Next()
 }
 
 func (h *liveHub) add(user string, c subscriptions.Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if old, ok := h.byID[c.Id()]; ok && old != user {
+	if old, ok := h.owner[c.Id()]; ok && old != user {
 		delete(h.byUser[old], c.Id())
 	}
 	if h.byUser[user] == nil {
 		h.byUser[user] = map[string]subscriptions.Client{}
 	}
 	h.byUser[user][c.Id()] = c
-	h.byID[c.Id()] = user
+	h.clients[c.Id()] = c
+	h.owner[c.Id()] = user
 }
 
 func (h *liveHub) remove(clientID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	user, ok := h.byID[clientID]
+	user, ok := h.owner[clientID]
 	if !ok {
 		return
 	}
-	delete(h.byID, clientID)
+	delete(h.owner, clientID)
+	delete(h.clients, clientID)
 	delete(h.byUser[user], clientID)
 	if len(h.byUser[user]) == 0 {
 		delete(h.byUser, user)
+	}
+}
+
+// disconnect forgets a closed connection. A parked client is not in the
+// broker, so nothing else closes its channel; closing it releases any
+// send still waiting on it.
+func (h *liveHub) disconnect(c subscriptions.Client) {
+	h.remove(c.Id())
+	if lc, ok := c.(*liveClient); ok {
+		lc.DefaultClient.Discard()
+	}
+}
+
+func (h *liveHub) updateAuth(user *core.Record, deleted bool) {
+	h.mu.RLock()
+	clients := make([]subscriptions.Client, 0, len(h.byUser[user.Id]))
+	for _, c := range h.byUser[user.Id] {
+		clients = append(clients, c)
+	}
+	h.mu.RUnlock()
+	for _, c := range clients {
+		if lc, ok := c.(*liveClient); !ok || !lc.parked.Load() {
+			continue // PocketBase updates the clients in its broker
+		}
+		auth, _ := c.Get(apis.RealtimeClientAuthKey).(*core.Record)
+		switch {
+		case auth == nil || auth.Id != user.Id:
+		case deleted || auth.TokenKey() != user.TokenKey():
+			c.Unset(apis.RealtimeClientAuthKey)
+		default:
+			c.Set(apis.RealtimeClientAuthKey, user)
+		}
+	}
+}
+
+func (h *liveHub) signOutAll() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, c := range h.clients {
+		if lc, ok := c.(*liveClient); ok && lc.parked.Load() {
+			c.Unset(apis.RealtimeClientAuthKey)
+		}
 	}
 }
 

@@ -72,3 +72,55 @@ func TestRealtime_LeftMemberStopsReceiving(t *testing.T) {
 		}
 	}
 }
+
+// Inbox connections (live topic only) are kept out of PocketBase's broker
+// so record saves don't ask them anything; they must still get their
+// events, be able to change subscriptions, and follow auth changes.
+func TestRealtime_LiveOnlyClientsAreParked(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	srv := f.serve()
+	thread, _ := f.start("alice", []string{"bob"}, "", "hi")
+
+	bob := f.connect(srv, "bob", messaging.RealtimeTopic)
+	carol := f.connect(srv, "carol", messaging.RealtimeTopic)
+	if n := f.app.SubscriptionsBroker().TotalClients(); n != 0 {
+		t.Fatalf("broker holds %d clients, want the live-only ones parked", n)
+	}
+
+	f.send("alice", thread.Id, "one")
+	if ev := bob.next(t, 5*time.Second); ev.Data["type"] != "message" {
+		t.Fatalf("parked client got %v", ev)
+	}
+
+	// Subscribing to a record topic as well brings it back into the broker.
+	if status := f.subscribe(srv, bob, "bob", messaging.RealtimeTopic, "messages/*"); status != 204 {
+		t.Fatalf("resubscribe status %d", status)
+	}
+	if n := f.app.SubscriptionsBroker().TotalClients(); n != 1 {
+		t.Fatalf("broker holds %d clients after resubscribe, want 1", n)
+	}
+	f.send("alice", thread.Id, "two")
+	got := map[string]bool{}
+	for len(got) < 2 {
+		got[bob.next(t, 5*time.Second).Name] = true
+	}
+	if !got["messages/*"] || !got[messaging.RealtimeTopic] {
+		t.Fatalf("after resubscribe got %v", got)
+	}
+
+	// A new tokenKey (password change) signs parked clients out.
+	carolThread, _ := f.start("alice", []string{"carol"}, "", "hey carol")
+	if ev := carol.next(t, 5*time.Second); ev.Data["type"] != "message" {
+		t.Fatalf("carol got %v", ev)
+	}
+	f.users["carol"].RefreshTokenKey()
+	if err := f.app.Save(f.users["carol"]); err != nil {
+		t.Fatal(err)
+	}
+	f.send("alice", carolThread.Id, "after the password change")
+	for _, ev := range carol.drain(300 * time.Millisecond) {
+		t.Errorf("signed-out client received %v", ev)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/router"
 )
 
@@ -15,6 +16,10 @@ import (
 // signed-in user of the users collection; the work itself is the Go API,
 // so the routes obey exactly the rules Go callers do.
 func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "__messagingRealtimeUnpark__", Func: m.unparkMiddleware,
+	})
+
 	g := se.Router.Group("/api/messaging")
 	g.Bind(apis.RequireAuth(CollectionNameUsers))
 

@@ -1,0 +1,9 @@
+package messaging
+
+import "github.com/pocketbase/pocketbase/tools/subscriptions"
+
+// WrapRealtimeClientForTest exposes the realtime client wrapper to the
+// external tests' benchmark.
+func WrapRealtimeClientForTest(c *subscriptions.DefaultClient) subscriptions.Client {
+	return newLiveClient(c)
+}
