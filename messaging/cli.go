@@ -11,6 +11,7 @@ func (m *Messaging) command() *cobra.Command {
 		Use:   "messaging",
 		Short: "Private messaging tools (seed, recount)",
 	}
+	cmd.AddCommand(m.seedCommand())
 	cmd.AddCommand(m.recountCommand())
 	return cmd
 }

@@ -1,0 +1,623 @@
+// Command msgbench benchmarks the messaging plugin end to end: it builds
+// the app, bulk-seeds it with "messaging seed", serves it on loopback and
+// drives it over HTTP with real auth tokens, comparing each measure with a
+// bare PocketBase collection under an equivalent members-only rule.
+//
+//	GOTOOLCHAIN=auto go run ./cmd/msgbench -size full
+//
+// See BENCHMARKS.md for the measures and goals.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// pacedRate is the offered send rate, in messages per second, at which
+// the realtime measure takes its delivery latency.
+const pacedRate = 100
+
+const (
+	userPassword      = "benchpass123"
+	superuserEmail    = "bench@example.com"
+	superuserPassword = "bench-superuser-1"
+)
+
+type dataset struct {
+	Name                     string
+	Users, Threads, Messages int
+}
+
+type config struct {
+	Size     string
+	Duration time.Duration
+	Conc     int
+	JSON     string
+	Bin      string
+	WorkDir  string
+	Keep     bool
+	Profile  bool      // run profserve and save a CPU profile of the server per measure
+	Out      io.Writer // the table; nil means stdout
+	Log      io.Writer // progress; nil means stderr
+}
+
+// plan is what a size runs.
+type plan struct {
+	Datasets []dataset
+	Ks       []int // SSE client counts for the realtime measure, on the last dataset
+}
+
+func plans(size string) (plan, error) {
+	switch size {
+	case "small":
+		return plan{
+			Datasets: []dataset{{"500msg", 200, 500, 500}, {"5kmsg", 200, 500, 5000}},
+			Ks:       []int{0, 50},
+		}, nil
+	case "full":
+		return plan{
+			Datasets: []dataset{{"100k", 10000, 100000, 100000}, {"1M", 10000, 100000, 1000000}},
+			Ks:       []int{0, 1000, 5000},
+		}, nil
+	}
+	return plan{}, fmt.Errorf("unknown -size %q (small or full)", size)
+}
+
+// Seeding is one "messaging seed" run.
+type Seeding struct {
+	Dataset        string  `json:"dataset"`
+	Users          int     `json:"users"`
+	Threads        int     `json:"threads"`
+	Members        int     `json:"memberships"`
+	Messages       int     `json:"messages"`
+	Rows           int     `json:"rows"`
+	Seconds        float64 `json:"seconds"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	RowsPerSec     float64 `json:"rows_per_sec"`
+	MessagesPerSec float64 `json:"messages_per_sec"`
+	RecountFixed   int     `json:"recount_fixed"`
+}
+
+// Result is one measure on one dataset.
+type Result struct {
+	Measure  string  `json:"measure"`
+	Dataset  string  `json:"dataset"`
+	Clients  int     `json:"sse_clients"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	FirstErr string  `json:"first_error,omitempty"`
+	Seconds  float64 `json:"seconds"`
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	Ref      string  `json:"ref,omitempty"`
+	RatioRPS float64 `json:"ratio_rps,omitempty"`
+	RatioP99 float64 `json:"ratio_p99,omitempty"`
+	// Realtime only.
+	DeliveryP50 float64 `json:"delivery_p50_ms,omitempty"`
+	DeliveryP99 float64 `json:"delivery_p99_ms,omitempty"`
+	// DeliverySaturatedP99 is the delivery p99 during the saturated send
+	// measure; DeliveryP50/P99 are at PacedRate messages/s.
+	DeliverySaturatedP99 float64 `json:"delivery_saturated_p99_ms,omitempty"`
+	PacedRate            int     `json:"paced_rate,omitempty"`
+	Delivered            int     `json:"delivered,omitempty"`
+	Sent                 int     `json:"sent,omitempty"`
+	RSSMB                float64 `json:"rss_mb,omitempty"`
+	PeakRSSMB            float64 `json:"peak_rss_mb,omitempty"`
+}
+
+// Goal is one line of the issue's goals.
+type Goal struct {
+	Goal     string `json:"goal"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+// Report is the whole run, also written as JSON.
+type Report struct {
+	Size        string    `json:"size"`
+	Duration    string    `json:"duration_per_measure"`
+	Concurrency int       `json:"concurrency"`
+	CPUs        int       `json:"cpus"`
+	Started     time.Time `json:"started"`
+	Seeding     []Seeding `json:"seeding"`
+	Results     []Result  `json:"results"`
+	Goals       []Goal    `json:"goals"`
+}
+
+func main() {
+	cfg := config{}
+	flag.StringVar(&cfg.Size, "size", "small", "small (seconds, tiny data) or full (10k users, 100k threads, 100k and 1M messages, 0/1000/5000 SSE clients)")
+	flag.DurationVar(&cfg.Duration, "duration", 0, "measuring time per measure, after a warm-up (default 2s small, 15s full)")
+	flag.IntVar(&cfg.Conc, "c", 16, "concurrent HTTP clients per measure")
+	flag.StringVar(&cfg.JSON, "json", "bench-results.json", "write the results as JSON to this file (empty: don't)")
+	flag.StringVar(&cfg.Bin, "bin", "", "app binary to run (default: go build the repo's main package into the work dir)")
+	flag.StringVar(&cfg.WorkDir, "workdir", "", "work directory for the data dirs and logs (default: a new temp dir)")
+	flag.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
+	flag.BoolVar(&cfg.Profile, "profile", false, "benchmark ./cmd/msgbench/profserve (the app plus a pprof listener) and save a server CPU profile per measure into the work dir (implies -keep)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if _, err := run(ctx, cfg); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context, cfg config) (*Report, error) {
+	p, err := plans(cfg.Size)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Duration == 0 {
+		cfg.Duration = 2 * time.Second
+		if cfg.Size == "full" {
+			cfg.Duration = 15 * time.Second
+		}
+	}
+	if cfg.Out == nil {
+		cfg.Out = os.Stdout
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(cfg.Log, "msgbench: "+format+"\n", args...)
+	}
+	nofile := raiseFileLimit()
+	if need := uint64(slices.Max(p.Ks) + 200); nofile < need {
+		logf("warning: open-files limit %d is below the %d the realtime measure needs", nofile, need)
+	}
+
+	work := cfg.WorkDir
+	if cfg.Profile {
+		cfg.Keep = true
+	}
+	if work == "" {
+		if work, err = os.MkdirTemp("", "msgbench-"); err != nil {
+			return nil, err
+		}
+		if !cfg.Keep {
+			defer os.RemoveAll(work)
+		}
+	}
+	bin := cfg.Bin
+	if bin == "" {
+		pkg := "."
+		if cfg.Profile {
+			pkg = "./cmd/msgbench/profserve"
+		}
+		logf("building %s into %s", pkg, work)
+		if bin, err = buildApp(work, pkg); err != nil {
+			return nil, err
+		}
+	}
+
+	rep := &Report{Size: cfg.Size, Duration: cfg.Duration.String(), Concurrency: cfg.Conc,
+		CPUs: runtime.NumCPU(), Started: time.Now().UTC()}
+	for i, ds := range p.Datasets {
+		last := i == len(p.Datasets)-1
+		if err := runDataset(ctx, cfg, bin, filepath.Join(work, ds.Name), ds, last, p.Ks, rep, logf); err != nil {
+			return rep, fmt.Errorf("dataset %s: %w", ds.Name, err)
+		}
+	}
+	rep.Goals = goals(rep, p)
+	printReport(cfg.Out, rep)
+	if cfg.JSON != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return rep, err
+		}
+		if err := os.WriteFile(cfg.JSON, append(b, '\n'), 0o644); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// fixture is the users and threads the measures use.
+type fixture struct {
+	senders  []member // one per worker, each in its own thread
+	watchers []member // another member of each sender's thread
+	readers  []member // random (member, thread) pairs
+}
+
+type member struct {
+	user, thread, token string
+}
+
+func runDataset(ctx context.Context, cfg config, bin, dir string, ds dataset, last bool, ks []int, rep *Report, logf func(string, ...any)) error {
+	dataDir := filepath.Join(dir, "pb_data")
+	if err := os.MkdirAll(filepath.Join(dir, "pb_migrations"), 0o755); err != nil {
+		return err
+	}
+	logf("%s: seeding %d users, %d threads, %d messages", ds.Name, ds.Users, ds.Threads, ds.Messages)
+	s, err := seed(bin, dataDir, ds)
+	if err != nil {
+		return err
+	}
+	rep.Seeding = append(rep.Seeding, s)
+	logf("%s: seeded %d rows in %.1fs (%.0f rows/s); recount fixed %d", ds.Name, s.Rows, s.Seconds, s.RowsPerSec, s.RecountFixed)
+	if _, err := appCmd(bin, dataDir, "superuser", "upsert", superuserEmail, superuserPassword); err != nil {
+		return err
+	}
+	// Written after seeding: seed runs all migrations first, and this one
+	// copies the messages.
+	if err := os.WriteFile(filepath.Join(dir, "pb_migrations", "1900000000_bench_notes.js"), []byte(benchNotesMigration), 0o644); err != nil {
+		return err
+	}
+
+	// Apply it now, in its own process: copying the messages leaves a big
+	// WAL that would slow the first measures down until checkpointed;
+	// the process checkpoints it on exit.
+	if _, err := appCmd(bin, dataDir, "migrate", "up"); err != nil {
+		return err
+	}
+
+	var env []string
+	pprofAddr := ""
+	if cfg.Profile {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
+		env = append(env, "MSGBENCH_PPROF="+pprofAddr)
+	}
+	srv, err := startServer(ctx, bin, dataDir, env)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if srv != nil {
+			srv.stop()
+		}
+	}()
+	profiled := func(name string, fn func()) {
+		if pprofAddr == "" {
+			fn()
+			return
+		}
+		done := profile(ctx, pprofAddr, cfg.Duration, filepath.Join(dir, name+".pprof"), logf)
+		fn()
+		<-done
+	}
+	a := newAPI(srv.base)
+	if err := a.loginSuperuser(ctx); err != nil {
+		return err
+	}
+	// One real password sign-in proves the seeded hash; the many tokens
+	// the measures need are minted (bcrypt would take minutes).
+	if _, err := a.loginUser(ctx, "user1@example.com"); err != nil {
+		return fmt.Errorf("password sign-in of a seeded user: %w", err)
+	}
+	fx, toks, err := loadFixture(ctx, a, cfg.Conc)
+	if err != nil {
+		return err
+	}
+
+	add := func(r Result) {
+		rep.Results = append(rep.Results, r)
+		logf("%s: %-8s K=%-5d %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d %s",
+			ds.Name, r.Measure, r.Clients, r.RPS, r.P50, r.P99, r.Errors, r.FirstErr)
+	}
+	measure := func(name string, fn func(ctx context.Context, w, i int) error) Result {
+		var st stats
+		profiled(name, func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, fn) })
+		return Result{Measure: name, Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
+			Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+	}
+	reader := func(w, i int) member { return fx.readers[(w*7919+i)%len(fx.readers)] }
+	get := func(path string) func(ctx context.Context, w, i int) error {
+		return func(ctx context.Context, w, i int) error {
+			m := reader(w, i)
+			return a.do(ctx, "GET", strings.ReplaceAll(path, "{thread}", m.thread), m.token, nil, nil)
+		}
+	}
+	var seq atomic.Int64
+	send := func(d *deliveries) func(ctx context.Context, w, i int) error {
+		return func(ctx context.Context, w, i int) error {
+			m := fx.senders[w%len(fx.senders)]
+			body := fmt.Sprintf("bench %d", seq.Add(1))
+			if d != nil {
+				d.sentAt.Store(body, time.Now())
+			}
+			return a.do(ctx, "POST", "/api/messaging/threads/"+m.thread+"/messages", m.token, map[string]string{"body": body}, nil)
+		}
+	}
+	create := func(ctx context.Context, w, i int) error {
+		m := fx.senders[w%len(fx.senders)]
+		return a.do(ctx, "POST", "/api/collections/bench_notes/records", m.token,
+			map[string]string{"thread": m.thread, "author": m.user, "body": fmt.Sprintf("bench %d", seq.Add(1))}, nil)
+	}
+	with := func(r Result, ref Result) Result {
+		r.Ref = ref.Measure
+		if ref.RPS > 0 {
+			r.RatioRPS = r.RPS / ref.RPS
+		}
+		if ref.P99 > 0 {
+			r.RatioP99 = r.P99 / ref.P99
+		}
+		return r
+	}
+
+	// Reads first, then writes (which add a little data).
+	list := measure("list", get("/api/collections/bench_notes/records?filter=thread%3D%27{thread}%27&sort=-created&perPage=20&skipTotal=1"))
+	list.Measure = "list(ref)"
+	add(list)
+	add(with(measure("inbox", get("/api/messaging/threads")), list))
+	add(with(measure("thread", get("/api/messaging/threads/{thread}/messages")), list))
+	add(with(measure("unread", get("/api/messaging/unread")), list))
+	ref := measure("create", create)
+	ref.Measure = "create(ref)"
+	add(ref)
+	add(with(measure("send", send(nil)), ref))
+
+	if !last {
+		return nil
+	}
+	// A fresh server process, so its memory shows the realtime clients,
+	// not what earlier measures left on the heap.
+	srv.stop()
+	fresh, err := startServer(ctx, bin, dataDir, env)
+	if err != nil {
+		srv = nil
+		return err
+	}
+	srv, a.base = fresh, fresh.base
+	return realtime(ctx, cfg, a, srv, fx, toks, ds, ks, send, add, profiled, logf)
+}
+
+func loadFixture(ctx context.Context, a *api, conc int) (*fixture, *tokens, error) {
+	toks := &tokens{a: a, m: map[string]string{}}
+	threads, err := a.sampleThreads(ctx, 300)
+	if err != nil {
+		return nil, nil, err
+	}
+	fx := &fixture{}
+	for i, t := range threads {
+		if len(t.Members) < 2 {
+			continue
+		}
+		if len(fx.senders) < conc {
+			fx.senders = append(fx.senders, member{user: t.Members[0], thread: t.ID})
+			fx.watchers = append(fx.watchers, member{user: t.Members[1], thread: t.ID})
+		}
+		fx.readers = append(fx.readers, member{user: t.Members[i%len(t.Members)], thread: t.ID})
+	}
+	if len(fx.senders) < conc {
+		return nil, nil, fmt.Errorf("only %d threads for %d senders", len(fx.senders), conc)
+	}
+	for _, list := range [][]member{fx.senders, fx.watchers, fx.readers} {
+		for i := range list {
+			if list[i].token, err = toks.get(ctx, list[i].user); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return fx, toks, nil
+}
+
+// realtime measures sending with K connected SSE clients subscribed to
+// "messaging" (most of them not in the threads written to), the delivery
+// latency to watching members, and the server's memory.
+func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture, toks *tokens, ds dataset,
+	ks []int, send func(*deliveries) func(context.Context, int, int) error, add func(Result), profiled func(string, func()), logf func(string, ...any)) error {
+
+	sse := newSSEClient()
+	var clients []*sseClient
+	var mu sync.Mutex
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
+	d := &deliveries{}
+	d.reset()
+	for _, w := range fx.watchers {
+		c, err := connectSSE(ctx, sse, a, w.token, "messaging", d.onEvent)
+		if err != nil {
+			return fmt.Errorf("watcher: %w", err)
+		}
+		clients = append(clients, c)
+	}
+	users, err := a.userIDs(ctx, slices.Max(ks))
+	if err != nil {
+		return err
+	}
+	var others atomic.Int64 // events received by the K clients
+	connected := 0
+	var base float64
+	for _, k := range ks {
+		if k > connected {
+			logf("%s: connecting SSE clients %d..%d", ds.Name, connected+1, k)
+			began := time.Now()
+			toConnect := make([]string, 0, k-connected)
+			for i := connected; i < k; i++ {
+				toConnect = append(toConnect, users[i%len(users)])
+			}
+			tokList, err := toks.getAll(ctx, toConnect)
+			if err != nil {
+				return err
+			}
+			var next atomic.Int64
+			var firstErr error
+			var once sync.Once
+			var wg sync.WaitGroup
+			for range 32 {
+				wg.Go(func() {
+					for {
+						i := int(next.Add(1)) - 1
+						if i >= len(tokList) || ctx.Err() != nil {
+							return
+						}
+						c, err := connectSSE(ctx, sse, a, tokList[i], "messaging", func(string, []byte) { others.Add(1) })
+						if err != nil {
+							once.Do(func() { firstErr = err })
+							return
+						}
+						mu.Lock()
+						clients = append(clients, c)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if firstErr != nil {
+				return fmt.Errorf("connecting SSE client: %w", firstErr)
+			}
+			connected = k
+			logf("%s: %d SSE clients connected in %.1fs", ds.Name, k, time.Since(began).Seconds())
+		}
+		runtime.GC()
+		time.Sleep(500 * time.Millisecond)
+		d.reset()
+		d.on.Store(true)
+		// Saturated: throughput, and delivery latency including the
+		// queueing of a server at full load.
+		var st stats
+		profiled(fmt.Sprintf("realtime-K%d", k), func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, send(d)) })
+		rss, peak := srv.memory()
+		time.Sleep(time.Second) // stragglers
+		d.on.Store(false)
+		_, satP99, _, _ := d.result()
+		// Paced at a fixed rate well below capacity: delivery latency.
+		d.reset()
+		d.on.Store(true)
+		pace := time.Duration(float64(cfg.Conc) / float64(pacedRate) * float64(time.Second))
+		load(ctx, cfg.Conc, cfg.Duration, pace, send(d))
+		time.Sleep(time.Second)
+		d.on.Store(false)
+		p50, p99, delivered, sent := d.result()
+		r := Result{Measure: "realtime", Dataset: ds.Name, Clients: k, Requests: st.Requests, Errors: st.Errors,
+			FirstErr: st.FirstErr, Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99,
+			DeliveryP50: p50, DeliveryP99: p99, DeliverySaturatedP99: satP99, PacedRate: pacedRate,
+			Delivered: delivered, Sent: sent, RSSMB: rss, PeakRSSMB: peak}
+		if k == ks[0] {
+			base = st.RPS
+		} else if base > 0 {
+			r.Ref = "realtime K=" + fmt.Sprint(ks[0])
+			r.RatioRPS = st.RPS / base
+		}
+		add(r)
+		logf("%s: realtime K=%d delivery at %d msg/s p50 %.2f ms p99 %.2f ms (%d/%d delivered), saturated p99 %.2f ms, RSS %.0f MB (peak %.0f MB)",
+			ds.Name, k, pacedRate, p50, p99, delivered, sent, satP99, rss, peak)
+	}
+	return nil
+}
+
+func find(rep *Report, measure, dataset string, k int) *Result {
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Measure == measure && r.Dataset == dataset && r.Clients == k {
+			return r
+		}
+	}
+	return nil
+}
+
+// goals checks the issue's goals against the report.
+func goals(rep *Report, p plan) []Goal {
+	small, large := p.Datasets[0].Name, p.Datasets[len(p.Datasets)-1].Name
+	var gs []Goal
+	addGoal := func(goal, target, measured string, met bool) {
+		gs = append(gs, Goal{Goal: goal, Target: target, Measured: measured, Met: met})
+	}
+	if s, c := find(rep, "send", large, 0), find(rep, "create(ref)", large, 0); s != nil && c != nil {
+		addGoal("send throughput vs bare create", "≥ 0.8×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", s.RatioRPS, s.RPS, c.RPS), s.RatioRPS >= 0.8)
+		addGoal("send p99 vs bare create p99", "≤ 2×",
+			fmt.Sprintf("%.2f× (%.1f vs %.1f ms)", s.RatioP99, s.P99, c.P99), s.RatioP99 <= 2)
+	}
+	for _, m := range []string{"inbox", "thread", "unread"} {
+		a, b := find(rep, m, small, 0), find(rep, m, large, 0)
+		if a == nil || b == nil || a.P99 == 0 {
+			continue
+		}
+		ratio := b.P99 / a.P99
+		addGoal(m+" p99 at "+large+" vs "+small, "≤ 1.5×",
+			fmt.Sprintf("%.2f× (%.1f vs %.1f ms)", ratio, b.P99, a.P99), ratio <= 1.5)
+	}
+	if in := find(rep, "inbox", large, 0); in != nil {
+		addGoal("inbox throughput vs bare list ("+large+")", "≥ 0.8×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", in.RatioRPS, in.RPS, in.RPS/max(in.RatioRPS, 1e-9)), in.RatioRPS >= 0.8)
+	}
+	kmax := slices.Max(p.Ks)
+	if r := find(rep, "realtime", large, kmax); r != nil {
+		addGoal(fmt.Sprintf("send with %d SSE clients vs none", kmax), "≥ 0.8×",
+			fmt.Sprintf("%.2f× (%.0f req/s)", r.RatioRPS, r.RPS), r.RatioRPS >= 0.8)
+		addGoal(fmt.Sprintf("member delivery p99 with %d SSE clients", kmax), "≤ 100 ms",
+			fmt.Sprintf("%.1f ms at %d msg/s (%d/%d delivered; %.1f ms at saturation)", r.DeliveryP99, r.PacedRate, r.Delivered, r.Sent, r.DeliverySaturatedP99),
+			r.DeliveryP99 <= 100 && r.Delivered == r.Sent)
+		addGoal(fmt.Sprintf("server RSS with %d SSE clients", kmax), "≤ 300 MB",
+			fmt.Sprintf("%.0f MB (peak %.0f MB)", r.RSSMB, r.PeakRSSMB), r.RSSMB <= 300)
+	}
+	for _, s := range rep.Seeding {
+		if s.Dataset == large {
+			addGoal(fmt.Sprintf("seeding %d messages", s.Messages), "≤ 60 s",
+				fmt.Sprintf("%.1f s (%.0f rows/s, %.0f messages/s)", s.Seconds, s.RowsPerSec, s.MessagesPerSec), s.Seconds <= 60)
+		}
+	}
+	return gs
+}
+
+func printReport(w io.Writer, rep *Report) {
+	fmt.Fprintf(w, "\nmsgbench -size %s: %s per measure, %d concurrent clients, %d CPUs\n\n", rep.Size, rep.Duration, rep.Concurrency, rep.CPUs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "seeding\tusers\tthreads\tmemberships\tmessages\trows\tseconds\trows/s\tmessages/s\trecount fixed\t")
+	for _, s := range rep.Seeding {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.0f\t%.0f\t%d\t\n", s.Dataset, s.Users, s.Threads, s.Members, s.Messages, s.Rows, s.Seconds, s.RowsPerSec, s.MessagesPerSec, s.RecountFixed)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	for _, r := range rep.Results {
+		ratio := func(v float64) string {
+			if v == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f×", v)
+		}
+		ref := r.Ref
+		if ref == "" {
+			ref = "-"
+		}
+		dp50, dp99, sat, del, rss := "-", "-", "-", "-", "-"
+		if r.Measure == "realtime" {
+			dp50, dp99 = fmt.Sprintf("%.2f", r.DeliveryP50), fmt.Sprintf("%.2f", r.DeliveryP99)
+			sat = fmt.Sprintf("%.2f", r.DeliverySaturatedP99)
+			del, rss = fmt.Sprintf("%d/%d", r.Delivered, r.Sent), fmt.Sprintf("%.0f", r.RSSMB)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Measure, r.Dataset, r.Clients, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), dp50, dp99, sat, del, rss)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "goal\ttarget\tmeasured\tmet")
+	for _, g := range rep.Goals {
+		met := "NOT MET"
+		if g.Met {
+			met = "met"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Goal, g.Target, g.Measured, met)
+	}
+	tw.Flush()
+}

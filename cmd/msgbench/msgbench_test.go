@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSmallBenchmark runs the whole benchmark on tiny data: build, seed,
+// serve, every measure, the table and the JSON file.
+func TestSmallBenchmark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end benchmark; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "results.json")
+	var out, logs bytes.Buffer
+	rep, err := run(ctx, config{Size: "small", Duration: time.Second, Conc: 8, JSON: jsonPath,
+		WorkDir: filepath.Join(dir, "work"), Out: &out, Log: &logs})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+
+	for _, s := range rep.Seeding {
+		if s.Rows == 0 || s.RowsPerSec <= 0 {
+			t.Errorf("seeding %s: %+v", s.Dataset, s)
+		}
+		if s.RecountFixed != 0 {
+			t.Errorf("seeding %s: recount fixed %d unread counts; seeded data is inconsistent", s.Dataset, s.RecountFixed)
+		}
+	}
+	p, _ := plans("small")
+	want := map[string]bool{}
+	for _, ds := range p.Datasets {
+		for _, m := range []string{"list(ref)", "inbox", "thread", "unread", "create(ref)", "send"} {
+			want[m+"@"+ds.Name+"@0"] = true
+		}
+	}
+	last := p.Datasets[len(p.Datasets)-1].Name
+	for _, k := range p.Ks {
+		want["realtime@"+last+"@"+itoa(k)] = true
+	}
+	for _, r := range rep.Results {
+		key := r.Measure + "@" + r.Dataset + "@" + itoa(r.Clients)
+		if !want[key] {
+			t.Errorf("unexpected measure %s", key)
+			continue
+		}
+		delete(want, key)
+		if r.RPS <= 0 || r.Requests == 0 || r.P99 <= 0 {
+			t.Errorf("%s: no throughput: %+v", key, r)
+		}
+		if r.Errors > 0 {
+			t.Errorf("%s: %d errors, first: %s", key, r.Errors, r.FirstErr)
+		}
+		if r.Measure == "realtime" && (r.Sent == 0 || r.Delivered != r.Sent) {
+			t.Errorf("%s: delivered %d of %d messages to the watching members", key, r.Delivered, r.Sent)
+		}
+	}
+	for key := range want {
+		t.Errorf("missing measure %s", key)
+	}
+	if len(rep.Goals) != 10 {
+		t.Errorf("got %d goals, want 10", len(rep.Goals))
+	}
+
+	table := out.String()
+	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "create(ref)", "send", "realtime", "goal"} {
+		if !strings.Contains(table, s) {
+			t.Errorf("table lacks %q:\n%s", s, table)
+		}
+	}
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil || len(back.Results) != len(rep.Results) {
+		t.Errorf("bad JSON report (%v)", err)
+	}
+	t.Log("\n" + table)
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
