@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
@@ -44,7 +45,7 @@ func (f *fixture) mustUser(name string) *core.Record {
 	}
 	u := core.NewRecord(col)
 	u.SetEmail(name + "@example.com")
-	u.SetPassword("secret-pass-1")
+	u.SetRaw(core.FieldNamePassword, &core.PasswordFieldValue{Hash: passwordHash(col)})
 	u.Set("name", strings.ToUpper(name[:1])+name[1:])
 	u.Set("username", name)
 	if name == "admin" {
@@ -59,6 +60,21 @@ func (f *fixture) mustUser(name string) *core.Record {
 	return u
 }
 
+// passwordHash is the bcrypt hash of "secret-pass-1", computed once: at
+// about 60 ms a hash, hashing per user would dominate every fixture.
+var passwordHash = func() func(*core.Collection) string {
+	var once sync.Once
+	var hash string
+	return func(users *core.Collection) string {
+		once.Do(func() {
+			r := core.NewRecord(users)
+			r.SetPassword("secret-pass-1")
+			hash = r.GetString(core.FieldNamePassword + ":hash")
+		})
+		return hash
+	}
+}()
+
 func (f *fixture) id(name string) string { return f.users[name].Id }
 
 // token is an auth header for the named user, or a superuser for "superuser".
@@ -69,7 +85,7 @@ func (f *fixture) token(name string) map[string]string {
 		col, _ := f.app.FindCollectionByNameOrId(core.CollectionNameSuperusers)
 		rec = core.NewRecord(col)
 		rec.SetEmail("root@example.com")
-		rec.SetPassword("secret-pass-1")
+		rec.SetRaw(core.FieldNamePassword, &core.PasswordFieldValue{Hash: passwordHash(col)})
 		if existing, err := f.app.FindAuthRecordByEmail(core.CollectionNameSuperusers, "root@example.com"); err == nil {
 			rec = existing
 		} else if err := f.app.Save(rec); err != nil {

@@ -30,55 +30,58 @@ type Page[T any] struct {
 // costs the same whatever the number of threads or messages.
 func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 	limit := m.limit(q.Limit)
-	query := membershipQuery(m.app, user).
-		AndWhere(dbx.HashExp{"archived": q.Archived}).
-		OrderBy("last_activity DESC", "id DESC").
-		Limit(int64(limit + 1))
+	where := []string{"tm.[[user]] = {:me}", "tm.[[left]] = FALSE", "tm.[[archived]] = {:archived}"}
+	params := dbx.Params{"me": user, "archived": q.Archived, "limit": limit + 1}
 	if q.Unread {
-		query.AndWhere(dbx.NewExp("[[unread]] > 0"))
+		where = append(where, "tm.[[unread]] > 0")
 	}
 	if q.Tag != "" {
-		query.AndWhere(dbx.NewExp("EXISTS (SELECT 1 FROM json_each([[tags]]) WHERE [[value]] = {:tag})", dbx.Params{"tag": q.Tag}))
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(tm.[[tags]]) WHERE [[value]] = {:tag})")
+		params["tag"] = q.Tag
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		like := "%" + escapeLike(s) + "%"
-		query.AndWhere(dbx.NewExp(`EXISTS (SELECT 1 FROM {{threads}} t WHERE t.[[id]] = {{thread_members}}.[[thread]] AND (
-				t.[[subject]] LIKE {:like} ESCAPE '\' OR EXISTS (
-					SELECT 1 FROM json_each(t.[[members]]) j JOIN {{users}} u ON u.[[id]] = j.[[value]]
-					WHERE u.[[id]] != {:me} AND (u.[[name]] LIKE {:like} ESCAPE '\' OR u.[[username]] LIKE {:like} ESCAPE '\'))))`,
-			dbx.Params{"like": like, "me": user}))
+		where = append(where, `(t.[[subject]] LIKE {:like} ESCAPE '\' OR EXISTS (
+			SELECT 1 FROM json_each(t.[[members]]) j JOIN {{users}} u ON u.[[id]] = j.[[value]]
+			WHERE u.[[id]] != {:me} AND (u.[[name]] LIKE {:like} ESCAPE '\' OR u.[[username]] LIKE {:like} ESCAPE '\')))`)
+		params["like"] = "%" + escapeLike(s) + "%"
 	}
 	if q.Cursor != "" {
 		at, id, ok := decodeCursor(q.Cursor)
 		if !ok {
 			return Page[ThreadView]{}, errInvalid("cursor", "bad_cursor", "Invalid cursor.")
 		}
-		query.AndWhere(dbx.NewExp("([[last_activity]] < {:at} OR ([[last_activity]] = {:at} AND [[id]] < {:id}))",
-			dbx.Params{"at": at, "id": id}))
+		where = append(where, "(tm.[[last_activity]] < {:at} OR (tm.[[last_activity]] = {:at} AND tm.[[id]] < {:cid}))")
+		params["at"], params["cid"] = at, id
 	}
-	var rows []*core.Record
-	if err := query.All(&rows); err != nil {
+	var rows []threadRow
+	err := m.app.DB().NewQuery(threadRowsSQL + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY tm.[[last_activity]] DESC, tm.[[id]] DESC LIMIT {:limit}").Bind(params).All(&rows)
+	if err != nil {
 		return Page[ThreadView]{}, err
 	}
 	page := Page[ThreadView]{}
 	if len(rows) > limit {
 		last := rows[limit-1]
-		page.NextCursor = encodeCursor(last.GetString("last_activity"), last.Id)
+		page.NextCursor = encodeCursor(last.LastActivity, last.MemberID)
 		rows = rows[:limit]
 	}
-	views, err := threadViews(m.app, rows)
-	page.Items = views
+	page.Items, err = threadViews(m.app, rows)
 	return page, err
 }
 
 // Thread returns thread as user sees it. Errors: ErrNotFound.
 func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
-	member, err := activeMember(m.app, user, threadID)
+	var rows []threadRow
+	err := m.app.DB().NewQuery(threadRowsSQL + " WHERE tm.[[thread]] = {:thread} AND tm.[[user]] = {:me} AND tm.[[left]] = FALSE").
+		Bind(dbx.Params{"thread": threadID, "me": user}).All(&rows)
 	if err != nil {
 		return nil, err
 	}
-	views, err := threadViews(m.app, []*core.Record{member})
-	if err != nil || len(views) == 0 {
+	views, err := threadViews(m.app, rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(views) == 0 {
 		return nil, errNotFound()
 	}
 	return &views[0], nil

@@ -185,7 +185,7 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if err != nil {
 			return errNotFound()
 		}
-		if err := m.checkRecipients(tx, from, added); err != nil {
+		if err := m.checkRecipients(tx, from, added, "users"); err != nil {
 			return err
 		}
 		now := types.NowDateTime()

@@ -51,7 +51,7 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 		if err != nil {
 			return errNotFound()
 		}
-		if err := m.checkRecipients(tx, from, others); err != nil {
+		if err := m.checkRecipients(tx, from, others, "recipients"); err != nil {
 			return err
 		}
 
@@ -81,15 +81,16 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 	return thread, message, err
 }
 
-// checkRecipients returns ErrInvalid for unknown users and ErrRefused when
-// from may not write to every one of them.
-func (m *Messaging) checkRecipients(app core.App, from *core.Record, ids []string) error {
+// checkRecipients returns ErrInvalid (on field, the input that named the
+// users) for unknown users and ErrRefused when from may not write to every
+// one of them.
+func (m *Messaging) checkRecipients(app core.App, from *core.Record, ids []string, field string) error {
 	users, err := app.FindRecordsByIds(CollectionNameUsers, ids)
 	if err != nil {
 		return err
 	}
 	if len(users) != len(ids) {
-		return errInvalid("recipients", "unknown_recipient", "Unknown recipient.")
+		return errInvalid(field, "unknown_recipient", "Unknown recipient.")
 	}
 	if !m.canSend(from) {
 		return errRefused()

@@ -1,8 +1,12 @@
 package messaging
 
 import (
+	"database/sql"
+	"strings"
+
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // Member is a thread member as the API shows them to other members.
@@ -27,9 +31,9 @@ type MessageView struct {
 
 // Tag is one of a user's own labels.
 type Tag struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Color string `json:"color"`
+	ID    string `json:"id" db:"id"`
+	Name  string `json:"name" db:"name"`
+	Color string `json:"color" db:"color"`
 }
 
 // ThreadView is a thread as one member sees it: shared data plus their
@@ -66,85 +70,159 @@ func messageView(r *core.Record) *MessageView {
 }
 
 func memberView(u *core.Record) Member {
-	v := Member{ID: u.Id, Name: userName(u)}
-	if a := u.GetString("avatar"); a != "" {
-		v.Avatar = "/api/files/" + u.Collection().Id + "/" + u.Id + "/" + a
+	return memberFromFields(u.Collection().Id, u.Id, u.GetString("name"), u.GetString("username"), u.GetString("avatar"))
+}
+
+// memberFromFields is what others see of a user: name, else username, else
+// a neutral word (never the email), and the avatar's file URL.
+func memberFromFields(collectionID, id, name, username, avatar string) Member {
+	v := Member{ID: id, Name: strings.TrimSpace(name)}
+	if v.Name == "" {
+		v.Name = strings.TrimSpace(username)
+	}
+	if v.Name == "" {
+		v.Name = "Member"
+	}
+	if avatar != "" {
+		v.Avatar = "/api/files/" + collectionID + "/" + id + "/" + avatar
 	}
 	return v
 }
 
-// threadViews builds the views of memberships (all of one user) with a
-// fixed number of queries, whatever the page size: threads, last messages,
-// member users and tags are each fetched in one go.
-func threadViews(app core.App, memberships []*core.Record) ([]ThreadView, error) {
-	out := make([]ThreadView, 0, len(memberships))
-	if len(memberships) == 0 {
+// threadRow is one membership joined with its thread and the thread's
+// last message: everything an inbox entry needs but the member names.
+type threadRow struct {
+	Thread       string                  `db:"thread"`
+	Unread       int                     `db:"unread"`
+	LastReadSeq  int                     `db:"last_read_seq"`
+	Muted        bool                    `db:"muted"`
+	Archived     bool                    `db:"archived"`
+	Tags         types.JSONArray[string] `db:"tags"`
+	LastActivity string                  `db:"last_activity"`
+	MemberID     string                  `db:"member_id"`
+	Subject      string                  `db:"subject"`
+	Kind         string                  `db:"kind"`
+	Members      types.JSONArray[string] `db:"members"`
+	Created      string                  `db:"created"`
+	MsgID        sql.NullString          `db:"msg_id"`
+	MsgAuthor    sql.NullString          `db:"msg_author"`
+	MsgBody      sql.NullString          `db:"msg_body"`
+	MsgDeleted   sql.NullBool            `db:"msg_deleted"`
+	MsgSeq       sql.NullInt64           `db:"msg_seq"`
+	MsgCreated   sql.NullString          `db:"msg_created"`
+}
+
+// threadRowsSQL selects threadRows; callers append WHERE/ORDER/LIMIT on
+// the thread_members alias tm, so the membership index drives the query
+// and the thread and last message are primary-key lookups.
+const threadRowsSQL = `SELECT tm.[[thread]], tm.[[unread]], tm.[[last_read_seq]], tm.[[muted]], tm.[[archived]],
+		tm.[[tags]], tm.[[last_activity]], tm.[[id]] AS member_id,
+		t.[[subject]], t.[[kind]], t.[[members]], t.[[created]],
+		lm.[[id]] AS msg_id, lm.[[author]] AS msg_author, lm.[[body]] AS msg_body,
+		lm.[[deleted]] AS msg_deleted, lm.[[seq]] AS msg_seq, lm.[[created]] AS msg_created
+	FROM {{thread_members}} tm
+	JOIN {{threads}} t ON t.[[id]] = tm.[[thread]]
+	LEFT JOIN {{messages}} lm ON lm.[[id]] = t.[[last_message]]`
+
+// threadViews turns rows into views with at most two more queries (the
+// member users, and the tags if any), whatever the page size.
+func threadViews(app core.App, rows []threadRow) ([]ThreadView, error) {
+	out := make([]ThreadView, 0, len(rows))
+	if len(rows) == 0 {
 		return out, nil
 	}
-	threadIDs := make([]string, len(memberships))
-	var tagIDs []string
-	for i, mb := range memberships {
-		threadIDs[i] = mb.GetString("thread")
-		tagIDs = append(tagIDs, mb.GetStringSlice("tags")...)
+	var userIDs, tagIDs []string
+	for _, r := range rows {
+		userIDs = append(userIDs, r.Members...)
+		tagIDs = append(tagIDs, r.Tags...)
 	}
-	threads, err := recordsByID(app, CollectionNameThreads, threadIDs)
+	users, err := membersByID(app, userIDs)
 	if err != nil {
 		return nil, err
 	}
-	var msgIDs, userIDs []string
-	for _, t := range threads {
-		if id := t.GetString("last_message"); id != "" {
-			msgIDs = append(msgIDs, id)
-		}
-		userIDs = append(userIDs, t.GetStringSlice("members")...)
-	}
-	msgs, err := recordsByID(app, CollectionNameMessages, msgIDs)
+	tags, err := tagsByID(app, tagIDs)
 	if err != nil {
 		return nil, err
 	}
-	users, err := recordsByID(app, CollectionNameUsers, userIDs)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := recordsByID(app, CollectionNameTags, tagIDs)
-	if err != nil {
-		return nil, err
-	}
-
-	for _, mb := range memberships {
-		t := threads[mb.GetString("thread")]
-		if t == nil {
-			continue
-		}
+	for _, r := range rows {
 		v := ThreadView{
-			ID:           t.Id,
-			Subject:      t.GetString("subject"),
-			Kind:         t.GetString("kind"),
-			Members:      []Member{},
-			LastActivity: mb.GetString("last_activity"),
-			Unread:       mb.GetInt("unread"),
-			LastReadSeq:  mb.GetInt("last_read_seq"),
-			Muted:        mb.GetBool("muted"),
-			Archived:     mb.GetBool("archived"),
+			ID:           r.Thread,
+			Subject:      r.Subject,
+			Kind:         r.Kind,
+			Members:      make([]Member, 0, len(r.Members)),
+			LastActivity: r.LastActivity,
+			Unread:       r.Unread,
+			LastReadSeq:  r.LastReadSeq,
+			Muted:        r.Muted,
+			Archived:     r.Archived,
 			Tags:         []Tag{},
-			Created:      t.GetString("created"),
+			Created:      r.Created,
 		}
-		for _, u := range t.GetStringSlice("members") {
-			if ur := users[u]; ur != nil {
-				v.Members = append(v.Members, memberView(ur))
+		for _, u := range r.Members {
+			if mv, ok := users[u]; ok {
+				v.Members = append(v.Members, mv)
 			}
 		}
-		if lm := msgs[t.GetString("last_message")]; lm != nil {
-			v.LastMessage = messageView(lm)
+		if r.MsgID.Valid {
+			v.LastMessage = &MessageView{
+				ID:      r.MsgID.String,
+				Thread:  r.Thread,
+				Author:  r.MsgAuthor.String,
+				Deleted: r.MsgDeleted.Bool,
+				System:  r.MsgAuthor.String == "",
+				Seq:     int(r.MsgSeq.Int64),
+				Created: r.MsgCreated.String,
+			}
+			if !v.LastMessage.Deleted {
+				v.LastMessage.Body = r.MsgBody.String
+			}
 		}
-		for _, id := range mb.GetStringSlice("tags") {
-			if tr := tags[id]; tr != nil {
-				v.Tags = append(v.Tags, Tag{ID: tr.Id, Name: tr.GetString("name"), Color: tr.GetString("color")})
+		for _, id := range r.Tags {
+			if t, ok := tags[id]; ok {
+				v.Tags = append(v.Tags, t)
 			}
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// membersByID loads only what others may see of users.
+func membersByID(app core.App, ids []string) (map[string]Member, error) {
+	out := map[string]Member{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	col, err := app.FindCachedCollectionByNameOrId(CollectionNameUsers)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID       string `db:"id"`
+		Name     string `db:"name"`
+		Username string `db:"username"`
+		Avatar   string `db:"avatar"`
+	}
+	err = app.DB().Select("id", "name", "username", "avatar").From(CollectionNameUsers).
+		Where(dbx.In("id", toAny(ids)...)).All(&rows)
+	for _, r := range rows {
+		out[r.ID] = memberFromFields(col.Id, r.ID, r.Name, r.Username, r.Avatar)
+	}
+	return out, err
+}
+
+func tagsByID(app core.App, ids []string) (map[string]Tag, error) {
+	out := map[string]Tag{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Tag
+	err := app.DB().Select("id", "name", "color").From(CollectionNameTags).
+		Where(dbx.In("id", toAny(ids)...)).All(&rows)
+	for _, t := range rows {
+		out[t.ID] = t
+	}
+	return out, err
 }
 
 func recordsByID(app core.App, collection string, ids []string) (map[string]*core.Record, error) {
@@ -160,11 +238,4 @@ func recordsByID(app core.App, collection string, ids []string) (map[string]*cor
 		out[r.Id] = r
 	}
 	return out, nil
-}
-
-// membership is used by views that already know the member row exists.
-func membershipQuery(app core.App, user string) *dbx.SelectQuery {
-	return app.RecordQuery(CollectionNameThreadMembers).
-		AndWhere(dbx.HashExp{"user": user}).
-		AndWhere(dbx.NewExp("[[left]] = FALSE"))
 }
