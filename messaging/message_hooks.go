@@ -4,6 +4,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // bindMessageHooks binds the rules for messages at the record-event level,
@@ -22,6 +23,9 @@ func (m *Messaging) bindMessageHooks() {
 	})
 	app.OnRecordAfterCreateSuccess(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
 		Id: "__messagingMessageSent__", Func: m.afterMessageSent,
+	})
+	app.OnRecordAfterCreateError(CollectionNameMessages).Bind(&hook.Handler[*core.RecordErrorEvent]{
+		Id: "__messagingMessageFailed__", Func: m.forgetFailedMessage,
 	})
 	app.OnRecordUpdate(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
 		Id: "__messagingMessageUpdate__", Func: m.validateMessageUpdate,
@@ -60,31 +64,39 @@ func (m *Messaging) validateNewMessage(e *core.RecordEvent) error {
 	return e.Next()
 }
 
-// insertMessage assigns the message its place in the thread and updates
-// the thread and every member's unread count and inbox position in the
-// same transaction as the insert, so counts are exact under concurrency
-// and nothing is half-written. The counters are plain SQL (no record
-// events): one statement per table, whatever the group size.
+// insertMessage checks the author's right to post and writes the message
+// with its effects, in one transaction and four statements whatever the
+// group size: one read (thread, sender, and in a direct thread the other
+// member's block and messaging state), the thread's sequence and last
+// message, the INSERT, and every member's unread count and inbox position.
+// Counts are therefore exact under concurrency and nothing is
+// half-written. The counters are plain SQL and fire no record events.
 func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 	original := e.App
 	defer func() { e.App = original }()
 
 	return e.App.RunInTransaction(func(tx core.App) error {
 		e.App = tx
-		thread, err := tx.FindRecordById(CollectionNameThreads, e.Record.GetString("thread"))
+		threadID, author := e.Record.GetString("thread"), e.Record.GetString("author")
+		ctx, err := loadPostContext(tx, threadID, author)
 		if err != nil {
-			return errInvalid("thread", "unknown_thread", "Unknown thread.")
+			return err
 		}
-		author := e.Record.GetString("author")
 		if author != "" {
-			if err := m.checkCanPost(tx, thread, author); err != nil {
+			if err := m.checkCanPost(ctx, author); err != nil {
 				return err
 			}
 		}
+		if e.Record.Id == "" {
+			e.Record.Id = core.GenerateDefaultRandomId()
+		}
 
+		at := types.NowDateTime().String()
 		var seq int
-		err = tx.DB().NewQuery("UPDATE {{threads}} SET [[last_seq]] = [[last_seq]] + 1 WHERE [[id]] = {:id} RETURNING [[last_seq]]").
-			Bind(dbx.Params{"id": thread.Id}).Row(&seq)
+		err = tx.DB().NewQuery(`UPDATE {{threads}} SET [[last_seq]] = [[last_seq]] + 1,
+				[[last_message]] = {:msg}, [[last_message_at]] = {:at}, [[updated]] = {:at}
+			WHERE [[id]] = {:id} RETURNING [[last_seq]]`).
+			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).Row(&seq)
 		if err != nil {
 			return err
 		}
@@ -93,13 +105,10 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-
-		at := e.Record.GetString("created")
-		_, err = tx.DB().NewQuery("UPDATE {{threads}} SET [[last_message]] = {:msg}, [[last_message_at]] = {:at}, [[updated]] = {:at} WHERE [[id]] = {:id}").
-			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": thread.Id}).Execute()
-		if err != nil || author == "" {
+		m.sent.Store(e.Record, []string(ctx.Members))
+		if author == "" {
 			// System notes move no counter and don't resurface the thread.
-			return err
+			return nil
 		}
 
 		// Every other current member gains one unread; the author has
@@ -110,20 +119,33 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 				[[last_read_seq]] = CASE WHEN [[user]] = {:author} THEN {:seq} ELSE [[last_read_seq]] END,
 				[[last_activity]] = {:at}, [[archived]] = FALSE
 			WHERE [[thread]] = {:thread} AND [[left]] = FALSE`).
-			Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": thread.Id}).Execute()
+			Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": threadID}).Execute()
 		return err
 	})
 }
 
+// afterMessageSent delivers the committed message live and fires
+// OnMessageSent; the thread record is only loaded when a handler is bound.
 func (m *Messaging) afterMessageSent(e *core.RecordEvent) error {
-	thread, err := e.App.FindRecordById(CollectionNameThreads, e.Record.GetString("thread"))
-	if err != nil {
-		return e.Next()
+	v, _ := m.sent.LoadAndDelete(e.Record)
+	members, _ := v.([]string)
+	m.live.messageSent(e.App, e.Record.GetString("thread"), members, e.Record)
+	if m.onMessageSent.Length() > 0 {
+		thread, err := e.App.FindRecordById(CollectionNameThreads, e.Record.GetString("thread"))
+		if err == nil {
+			err = m.onMessageSent.Trigger(&MessageEvent{App: e.App, Message: e.Record, Thread: thread})
+		}
+		if err != nil {
+			e.App.Logger().Error("messaging: OnMessageSent handler failed", "error", err)
+		}
 	}
-	m.live.messageSent(e.App, thread, e.Record)
-	if err := m.onMessageSent.Trigger(&MessageEvent{App: e.App, Message: e.Record, Thread: thread}); err != nil {
-		e.App.Logger().Error("messaging: OnMessageSent handler failed", "error", err)
-	}
+	return e.Next()
+}
+
+// forgetFailedMessage drops the recipients kept for a message whose
+// transaction did not commit.
+func (m *Messaging) forgetFailedMessage(e *core.RecordErrorEvent) error {
+	m.sent.Delete(e.Record)
 	return e.Next()
 }
 

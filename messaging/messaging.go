@@ -16,6 +16,7 @@ package messaging
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -61,6 +62,9 @@ type Messaging struct {
 	app    core.App
 	config Config
 	live   *liveHub
+	// sent carries each new message's recipients from the insert to the
+	// after-commit delivery, so the thread is not read twice.
+	sent sync.Map // *core.Record -> []string
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]

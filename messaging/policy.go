@@ -1,6 +1,8 @@
 package messaging
 
 import (
+	"database/sql"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // normalizeBody trims the body and checks it against the size limit.
@@ -26,13 +29,15 @@ func (m *Messaging) normalizeBody(body string) (string, error) {
 // canSend reports whether user may send at all: messaging on, and holding
 // one of the sending roles when these are limited.
 func (m *Messaging) canSend(user *core.Record) bool {
-	if user.GetBool("messaging_off") {
-		return false
-	}
+	return !user.GetBool("messaging_off") && m.rolesMaySend(user.GetStringSlice("roles"))
+}
+
+// rolesMaySend reports whether a user with roles may send.
+func (m *Messaging) rolesMaySend(roles []string) bool {
 	if len(m.config.SendRoles) == 0 {
 		return true
 	}
-	for _, r := range user.GetStringSlice("roles") {
+	for _, r := range roles {
 		if slices.Contains(m.config.SendRoles, r) {
 			return true
 		}
@@ -69,38 +74,45 @@ func blockedBy(app core.App, sender string, users []string) ([]string, error) {
 	return out, err
 }
 
+// postContext is what deciding whether someone may post into a thread
+// needs, read in one query.
+type postContext struct {
+	Kind      string                  `db:"kind"`
+	Members   types.JSONArray[string] `db:"members"`
+	SenderOff sql.NullBool            `db:"sender_off"`
+	Roles     types.JSONArray[string] `db:"sender_roles"`
+	// PeerRefuses: in a direct thread, the other member blocked the
+	// sender or has messaging off.
+	PeerRefuses bool `db:"peer_refuses"`
+}
+
+func loadPostContext(app core.App, threadID, author string) (*postContext, error) {
+	ctx := &postContext{}
+	err := app.DB().NewQuery(`SELECT t.[[kind]], t.[[members]],
+			u.[[messaging_off]] AS sender_off, COALESCE(u.[[roles]], '[]') AS sender_roles,
+			CASE WHEN t.[[kind]] = 'direct' THEN COALESCE((
+				SELECT p.[[messaging_off]] OR EXISTS (
+					SELECT 1 FROM {{blocks}} b WHERE b.[[user]] = p.[[id]] AND b.[[blocked]] = {:author})
+				FROM json_each(t.[[members]]) j JOIN {{users}} p ON p.[[id]] = j.[[value]]
+				WHERE j.[[value]] != {:author} LIMIT 1), TRUE) ELSE FALSE END AS peer_refuses
+		FROM {{threads}} t LEFT JOIN {{users}} u ON u.[[id]] = {:author}
+		WHERE t.[[id]] = {:thread}`).
+		Bind(dbx.Params{"thread": threadID, "author": author}).One(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errInvalid("thread", "unknown_thread", "Unknown thread.")
+	}
+	return ctx, err
+}
+
 // checkCanPost enforces, inside the sending transaction, every rule for an
-// authored message in thread: current membership, the author's right to
-// send, and in direct threads the other member's block and messaging state.
-func (m *Messaging) checkCanPost(app core.App, thread *core.Record, author string) error {
-	if !slices.Contains(thread.GetStringSlice("members"), author) {
+// authored message: current membership, the author's right to send, and
+// in direct threads the other member's block and messaging state.
+func (m *Messaging) checkCanPost(ctx *postContext, author string) error {
+	if !slices.Contains(ctx.Members, author) || !ctx.SenderOff.Valid {
 		return errNotFound()
 	}
-	sender, err := app.FindRecordById(CollectionNameUsers, author)
-	if err != nil {
-		return errNotFound()
-	}
-	if !m.canSend(sender) {
+	if ctx.SenderOff.Bool || !m.rolesMaySend(ctx.Roles) || ctx.PeerRefuses {
 		return errRefused()
-	}
-	if thread.GetString("kind") != KindDirect {
-		return nil
-	}
-	for _, other := range thread.GetStringSlice("members") {
-		if other == author {
-			continue
-		}
-		u, err := app.FindRecordById(CollectionNameUsers, other)
-		if err != nil || u.GetBool("messaging_off") {
-			return errRefused()
-		}
-		blockers, err := blockedBy(app, author, []string{other})
-		if err != nil {
-			return err
-		}
-		if len(blockers) > 0 {
-			return errRefused()
-		}
 	}
 	return nil
 }

@@ -295,8 +295,8 @@ func (h *liveHub) messageEvent(app core.App, kind string, threadID string, membe
 	}
 }
 
-func (h *liveHub) messageSent(app core.App, thread, msg *core.Record) {
-	h.messageEvent(app, "message", thread.Id, thread.GetStringSlice("members"), msg)
+func (h *liveHub) messageSent(app core.App, threadID string, members []string, msg *core.Record) {
+	h.messageEvent(app, "message", threadID, members, msg)
 }
 
 func (h *liveHub) messageDeleted(app core.App, msg *core.Record) {

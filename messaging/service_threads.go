@@ -1,13 +1,16 @@
 package messaging
 
 import (
+	"errors"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
@@ -181,6 +184,16 @@ func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*co
 	msg.Set("author", author)
 	msg.Set("body", body)
 	if err := app.Save(msg); err != nil {
+		// The thread relation fails validation when the thread doesn't
+		// exist: the same 404 as for a thread one is not in.
+		var verrs validation.Errors
+		if errors.As(err, &verrs) && verrs["thread"] != nil {
+			return nil, errNotFound()
+		}
+		var apiErr *router.ApiError
+		if errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalid) && apiErr.Data["thread"] != nil {
+			return nil, errNotFound()
+		}
 		return nil, err
 	}
 	return msg, nil
@@ -192,9 +205,6 @@ func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*co
 func (m *Messaging) Send(author, threadID, body string) (*core.Record, error) {
 	if author == "" {
 		return nil, errInvalid("author", "no_author", "A message needs an author; use SendSystem for notes.")
-	}
-	if _, err := m.app.FindRecordById(CollectionNameThreads, threadID); err != nil {
-		return nil, errNotFound()
 	}
 	return m.newMessage(m.app, threadID, author, body)
 }
