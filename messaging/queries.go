@@ -90,32 +90,41 @@ func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
 // Messages returns a page of thread's messages, newest first; before is
 // the previous page's nextCursor. Errors: ErrNotFound, ErrInvalid.
 func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[MessageView], error) {
-	if _, err := activeMember(m.app, user, threadID); err != nil {
+	var isMember bool
+	err := m.app.DB().NewQuery(`SELECT EXISTS (SELECT 1 FROM {{thread_members}}
+			WHERE [[thread]] = {:thread} AND [[user]] = {:me} AND [[left]] = FALSE)`).
+		Bind(dbx.Params{"thread": threadID, "me": user}).Row(&isMember)
+	if err != nil {
 		return Page[MessageView]{}, err
 	}
+	if !isMember {
+		return Page[MessageView]{}, errNotFound()
+	}
 	limit = m.limit(limit)
-	query := m.app.RecordQuery(CollectionNameMessages).
-		AndWhere(dbx.HashExp{"thread": threadID}).
-		OrderBy("seq DESC").
-		Limit(int64(limit + 1))
+	where := "[[thread]] = {:thread}"
+	params := dbx.Params{"thread": threadID, "limit": limit + 1}
 	if before != "" {
 		seq, err := strconv.Atoi(before)
 		if err != nil || seq < 1 {
 			return Page[MessageView]{}, errInvalid("before", "bad_cursor", "Invalid cursor.")
 		}
-		query.AndWhere(dbx.NewExp("[[seq]] < {:seq}", dbx.Params{"seq": seq}))
+		where += " AND [[seq]] < {:seq}"
+		params["seq"] = seq
 	}
-	var rows []*core.Record
-	if err := query.All(&rows); err != nil {
+	var rows []MessageView
+	err = m.app.DB().NewQuery(`SELECT [[id]], [[thread]], [[author]], [[deleted]], [[seq]], [[created]],
+			CASE WHEN [[deleted]] THEN '' ELSE [[body]] END AS [[body]], [[author]] = '' AS [[system]]
+		FROM {{messages}} WHERE ` + where + ` ORDER BY [[seq]] DESC LIMIT {:limit}`).Bind(params).All(&rows)
+	if err != nil {
 		return Page[MessageView]{}, err
 	}
-	page := Page[MessageView]{Items: make([]MessageView, 0, len(rows))}
+	page := Page[MessageView]{Items: rows}
 	if len(rows) > limit {
-		rows = rows[:limit]
-		page.NextCursor = strconv.Itoa(rows[limit-1].GetInt("seq"))
+		page.Items = rows[:limit]
+		page.NextCursor = strconv.Itoa(rows[limit-1].Seq)
 	}
-	for _, r := range rows {
-		page.Items = append(page.Items, *messageView(r))
+	if page.Items == nil {
+		page.Items = []MessageView{}
 	}
 	return page, nil
 }

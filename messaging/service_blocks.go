@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"database/sql"
 	"errors"
 
 	"github.com/pocketbase/dbx"
@@ -11,8 +12,9 @@ import (
 // groups or post into their direct thread. Blocking twice is a no-op.
 // Errors: ErrInvalid (yourself, unknown user, unblockable role).
 func (m *Messaging) Block(user, blocked string) error {
-	if _, err := findBlock(m.app, user, blocked); err == nil {
-		return nil
+	existing, err := findBlock(m.app, user, blocked)
+	if err != nil || existing != nil {
+		return err
 	}
 	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameBlocks)
 	if err != nil {
@@ -28,31 +30,28 @@ func (m *Messaging) Block(user, blocked string) error {
 // is a no-op.
 func (m *Messaging) Unblock(user, blocked string) error {
 	r, err := findBlock(m.app, user, blocked)
-	if err != nil {
-		return nil
+	if err != nil || r == nil {
+		return err
 	}
 	return m.app.Delete(r)
 }
 
 // IsBlocked reports whether user has blocked other.
 func (m *Messaging) IsBlocked(user, other string) (bool, error) {
-	_, err := findBlock(m.app, user, other)
-	if err == nil {
-		return true, nil
-	}
-	if errors.Is(err, errNoBlock) {
-		return false, nil
-	}
-	return false, err
+	r, err := findBlock(m.app, user, other)
+	return r != nil, err
 }
 
-var errNoBlock = errors.New("no block")
-
+// findBlock returns user's block on blocked, or nil if there is none.
 func findBlock(app core.App, user, blocked string) (*core.Record, error) {
-	r, err := app.FindFirstRecordByFilter(CollectionNameBlocks, "user = {:u} && blocked = {:b}",
-		dbx.Params{"u": user, "b": blocked})
+	r := &core.Record{}
+	err := app.RecordQuery(CollectionNameBlocks).
+		AndWhere(dbx.HashExp{"user": user, "blocked": blocked}).Limit(1).One(r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, errNoBlock
+		return nil, err
 	}
 	return r, nil
 }

@@ -13,8 +13,11 @@ import (
 // activeMember returns user's membership of thread, or ErrNotFound when
 // there is no such thread or user is not a current member of it.
 func activeMember(app core.App, user, threadID string) (*core.Record, error) {
-	member, err := app.FindFirstRecordByFilter(CollectionNameThreadMembers,
-		"thread = {:t} && user = {:u} && left = false", dbx.Params{"t": threadID, "u": user})
+	member := &core.Record{}
+	err := app.RecordQuery(CollectionNameThreadMembers).
+		AndWhere(dbx.HashExp{"thread": threadID, "user": user}).
+		AndWhere(dbx.NewExp("[[left]] = FALSE")).
+		Limit(1).One(member)
 	if err != nil {
 		return nil, errNotFound()
 	}

@@ -19,14 +19,14 @@ type Member struct {
 // MessageView is a message as the API returns it. A deleted message keeps
 // its place with an empty body; a system note has no author.
 type MessageView struct {
-	ID      string `json:"id"`
-	Thread  string `json:"thread"`
-	Author  string `json:"author"`
-	Body    string `json:"body"`
-	Deleted bool   `json:"deleted"`
-	System  bool   `json:"system"`
-	Seq     int    `json:"seq"`
-	Created string `json:"created"`
+	ID      string `json:"id" db:"id"`
+	Thread  string `json:"thread" db:"thread"`
+	Author  string `json:"author" db:"author"`
+	Body    string `json:"body" db:"body"`
+	Deleted bool   `json:"deleted" db:"deleted"`
+	System  bool   `json:"system" db:"system"`
+	Seq     int    `json:"seq" db:"seq"`
+	Created string `json:"created" db:"created"`
 }
 
 // Tag is one of a user's own labels.
