@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -65,6 +66,8 @@ type Messaging struct {
 	// sent carries each new message's recipients from the insert to the
 	// after-commit delivery, so the thread is not read twice.
 	sent sync.Map // *core.Record -> []string
+	// limits caches Limits(); settings record changes clear it.
+	limits atomic.Pointer[Limits]
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
@@ -129,6 +132,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindMemberHooks()
 	m.bindBlockHooks()
 	m.bindUserHooks()
+	m.bindSettingsHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:   "__messagingRoutes__",

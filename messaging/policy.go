@@ -19,9 +19,9 @@ func (m *Messaging) normalizeBody(body string) (string, error) {
 	if body == "" {
 		return "", errInvalid("body", "empty_body", "The message can't be empty.")
 	}
-	if n := utf8.RuneCountInString(body); n > m.config.MaxBodyLength {
+	if n := utf8.RuneCountInString(body); n > m.Limits().MaxBodyLength {
 		return "", errInvalid("body", "body_too_long",
-			"The message is too long: "+strconv.Itoa(n)+" characters, the limit is "+strconv.Itoa(m.config.MaxBodyLength)+".")
+			"The message is too long: "+strconv.Itoa(n)+" characters, the limit is "+strconv.Itoa(m.Limits().MaxBodyLength)+".")
 	}
 	return body, nil
 }
@@ -34,11 +34,12 @@ func (m *Messaging) canSend(user *core.Record) bool {
 
 // rolesMaySend reports whether a user with roles may send.
 func (m *Messaging) rolesMaySend(roles []string) bool {
-	if len(m.config.SendRoles) == 0 {
+	send := m.Limits().SendRoles
+	if len(send) == 0 {
 		return true
 	}
 	for _, r := range roles {
-		if slices.Contains(m.config.SendRoles, r) {
+		if slices.Contains(send, r) {
 			return true
 		}
 	}
@@ -47,8 +48,9 @@ func (m *Messaging) rolesMaySend(roles []string) bool {
 
 // isUnblockable reports whether user holds a role that can't be blocked.
 func (m *Messaging) isUnblockable(user *core.Record) bool {
+	unblockable := m.Limits().UnblockableRoles
 	for _, r := range user.GetStringSlice("roles") {
-		if slices.Contains(m.config.UnblockableRoles, r) {
+		if slices.Contains(unblockable, r) {
 			return true
 		}
 	}

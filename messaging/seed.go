@@ -333,8 +333,8 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 		return stats, errors.New("seed: need 2 <= min-members <= max-members")
 	case o.MaxMembers > o.Users:
 		return stats, errors.New("seed: max-members is larger than the number of users")
-	case o.MaxMembers > m.config.MaxGroupSize:
-		return stats, fmt.Errorf("seed: max-members is larger than MaxGroupSize (%d)", m.config.MaxGroupSize)
+	case o.MaxMembers > m.Limits().MaxGroupSize:
+		return stats, fmt.Errorf("seed: max-members is larger than the group size limit (%d)", m.Limits().MaxGroupSize)
 	case len(o.Password) < 8:
 		return stats, errors.New("seed: the password needs at least 8 characters")
 	}

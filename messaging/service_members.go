@@ -180,9 +180,9 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 				return errInvalid("users", "already_member", "Already a member of this conversation.")
 			}
 		}
-		if len(current)+len(added) > m.config.MaxGroupSize {
+		if max := m.Limits().MaxGroupSize; len(current)+len(added) > max {
 			return errInvalid("users", "group_too_large",
-				"A conversation can have at most "+strconv.Itoa(m.config.MaxGroupSize)+" members.")
+				"A conversation can have at most "+strconv.Itoa(max)+" members.")
 		}
 		from, err := tx.FindRecordById(CollectionNameUsers, user)
 		if err != nil {

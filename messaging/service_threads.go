@@ -44,9 +44,9 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 		}
 		return nil, nil, errInvalid("recipients", "no_recipients", "Choose at least one recipient.")
 	}
-	if len(others)+1 > m.config.MaxGroupSize {
+	if max := m.Limits().MaxGroupSize; len(others)+1 > max {
 		return nil, nil, errInvalid("recipients", "group_too_large",
-			"A conversation can have at most "+strconv.Itoa(m.config.MaxGroupSize)+" members.")
+			"A conversation can have at most "+strconv.Itoa(max)+" members.")
 	}
 
 	err = m.app.RunInTransaction(func(tx core.App) error {
