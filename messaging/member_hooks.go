@@ -66,7 +66,7 @@ func validateMemberTags(e *core.RecordEvent) error {
 	}
 	var owned []string
 	err := e.App.DB().Select("id").From(CollectionNameTags).
-		Where(dbx.In("id", toAny(tags)...)).
+		Where(inList("id", "tags", tags)).
 		AndWhere(dbx.HashExp{"user": e.Record.GetString("user")}).
 		Column(&owned)
 	if err != nil {

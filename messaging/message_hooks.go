@@ -1,6 +1,9 @@
 package messaging
 
 import (
+	"database/sql"
+	"errors"
+
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -65,12 +68,13 @@ func (m *Messaging) validateNewMessage(e *core.RecordEvent) error {
 }
 
 // insertMessage checks the author's right to post and writes the message
-// with its effects, in one transaction and four statements whatever the
-// group size: one read (thread, sender, and in a direct thread the other
-// member's block and messaging state), the thread's sequence and last
-// message, the INSERT, and every member's unread count and inbox position.
+// with its effects in one transaction and four statements, whatever the
+// group size: the thread's sequence and last message (returning its kind
+// and members), the sender's and direct peer's state, the INSERT, and every
+// member's unread count and inbox position. A refusal rolls it all back.
 // Counts are therefore exact under concurrency and nothing is
-// half-written. The counters are plain SQL and fire no record events.
+// half-written. The statements are plain SQL, kept short because parsing
+// them is most of their cost, and fire no record events.
 func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 	original := e.App
 	defer func() { e.App = original }()
@@ -78,34 +82,36 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 	return e.App.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 		threadID, author := e.Record.GetString("thread"), e.Record.GetString("author")
-		ctx, err := loadPostContext(tx, threadID, author)
+		if e.Record.Id == "" {
+			e.Record.Id = core.GenerateDefaultRandomId()
+		}
+		at := types.NowDateTime().String()
+
+		var thread struct {
+			Seq     int                     `db:"last_seq"`
+			Kind    string                  `db:"kind"`
+			Members types.JSONArray[string] `db:"members"`
+		}
+		err := tx.DB().NewQuery(`UPDATE threads SET last_seq = last_seq + 1, last_message = {:msg},
+			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members`).
+			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).One(&thread)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errInvalid("thread", "unknown_thread", "Unknown thread.")
+		}
 		if err != nil {
 			return err
 		}
 		if author != "" {
-			if err := m.checkCanPost(ctx, author); err != nil {
+			if err := m.checkCanPost(tx, thread.Kind, thread.Members, author); err != nil {
 				return err
 			}
 		}
-		if e.Record.Id == "" {
-			e.Record.Id = core.GenerateDefaultRandomId()
-		}
-
-		at := types.NowDateTime().String()
-		var seq int
-		err = tx.DB().NewQuery(`UPDATE {{threads}} SET [[last_seq]] = [[last_seq]] + 1,
-				[[last_message]] = {:msg}, [[last_message_at]] = {:at}, [[updated]] = {:at}
-			WHERE [[id]] = {:id} RETURNING [[last_seq]]`).
-			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).Row(&seq)
-		if err != nil {
-			return err
-		}
-		e.Record.Set("seq", seq)
+		e.Record.Set("seq", thread.Seq)
 
 		if err := e.Next(); err != nil {
 			return err
 		}
-		m.sent.Store(e.Record, []string(ctx.Members))
+		m.sent.Store(e.Record, []string(thread.Members))
 		if author == "" {
 			// System notes move no counter and don't resurface the thread.
 			return nil
@@ -114,12 +120,12 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 		// Every other current member gains one unread; the author has
 		// read up to their own message; the thread comes back to
 		// everyone's inbox.
-		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET
-				[[unread]] = CASE WHEN [[user]] = {:author} THEN 0 ELSE [[unread]] + 1 END,
-				[[last_read_seq]] = CASE WHEN [[user]] = {:author} THEN {:seq} ELSE [[last_read_seq]] END,
-				[[last_activity]] = {:at}, [[archived]] = FALSE
-			WHERE [[thread]] = {:thread} AND [[left]] = FALSE`).
-			Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": threadID}).Execute()
+		_, err = tx.DB().NewQuery(`UPDATE thread_members SET
+				unread = CASE WHEN user = {:author} THEN 0 ELSE unread + 1 END,
+				last_read_seq = CASE WHEN user = {:author} THEN {:seq} ELSE last_read_seq END,
+				last_activity = {:at}, archived = FALSE
+			WHERE thread = {:thread} AND "left" = FALSE`).
+			Bind(dbx.Params{"author": author, "seq": thread.Seq, "at": at, "thread": threadID}).Execute()
 		return err
 	})
 }

@@ -1,8 +1,7 @@
 package messaging
 
 import (
-	"database/sql"
-	"errors"
+	"encoding/json/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func blockedBy(app core.App, sender string, users []string) ([]string, error) {
 	}
 	err := app.DB().Select("user").From(CollectionNameBlocks).
 		Where(dbx.HashExp{"blocked": sender}).
-		AndWhere(dbx.In("user", toAny(users)...)).
+		AndWhere(inList("user", "users", users)).
 		All(&rows)
 	out := make([]string, len(rows))
 	for i, r := range rows {
@@ -76,53 +75,69 @@ func blockedBy(app core.App, sender string, users []string) ([]string, error) {
 	return out, err
 }
 
-// postContext is what deciding whether someone may post into a thread
-// needs, read in one query.
-type postContext struct {
-	Kind      string                  `db:"kind"`
-	Members   types.JSONArray[string] `db:"members"`
-	SenderOff sql.NullBool            `db:"sender_off"`
-	Roles     types.JSONArray[string] `db:"sender_roles"`
-	// PeerRefuses: in a direct thread, the other member blocked the
-	// sender or has messaging off.
-	PeerRefuses bool `db:"peer_refuses"`
-}
-
-func loadPostContext(app core.App, threadID, author string) (*postContext, error) {
-	ctx := &postContext{}
-	err := app.DB().NewQuery(`SELECT t.[[kind]], t.[[members]],
-			u.[[messaging_off]] AS sender_off, COALESCE(u.[[roles]], '[]') AS sender_roles,
-			CASE WHEN t.[[kind]] = 'direct' THEN COALESCE((
-				SELECT p.[[messaging_off]] OR EXISTS (
-					SELECT 1 FROM {{blocks}} b WHERE b.[[user]] = p.[[id]] AND b.[[blocked]] = {:author})
-				FROM json_each(t.[[members]]) j JOIN {{users}} p ON p.[[id]] = j.[[value]]
-				WHERE j.[[value]] != {:author} LIMIT 1), TRUE) ELSE FALSE END AS peer_refuses
-		FROM {{threads}} t LEFT JOIN {{users}} u ON u.[[id]] = {:author}
-		WHERE t.[[id]] = {:thread}`).
-		Bind(dbx.Params{"thread": threadID, "author": author}).One(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errInvalid("thread", "unknown_thread", "Unknown thread.")
-	}
-	return ctx, err
-}
-
 // checkCanPost enforces, inside the sending transaction, every rule for an
-// authored message: current membership, the author's right to send, and
-// in direct threads the other member's block and messaging state.
-func (m *Messaging) checkCanPost(ctx *postContext, author string) error {
-	if !slices.Contains(ctx.Members, author) || !ctx.SenderOff.Valid {
+// authored message in a thread of kind with members: current membership,
+// the author's right to send, and in a direct thread the other member's
+// block and messaging state. One short query reads the sender and the peer.
+func (m *Messaging) checkCanPost(app core.App, kind string, members []string, author string) error {
+	if !slices.Contains(members, author) {
 		return errNotFound()
 	}
-	if ctx.SenderOff.Bool || !m.rolesMaySend(ctx.Roles) || ctx.PeerRefuses {
+	peer := author
+	if kind == KindDirect {
+		for _, u := range members {
+			if u != author {
+				peer = u
+			}
+		}
+	}
+	var people []struct {
+		ID           string                  `db:"id"`
+		Off          bool                    `db:"messaging_off"`
+		Roles        types.JSONArray[string] `db:"roles"`
+		BlocksAuthor bool                    `db:"blocks_author"`
+	}
+	err := app.DB().NewQuery(`SELECT id, messaging_off, roles, EXISTS (SELECT 1 FROM blocks
+			WHERE blocks.user = users.id AND blocks.blocked = {:author}) AS blocks_author
+		FROM users WHERE id IN ({:author}, {:peer})`).
+		Bind(dbx.Params{"author": author, "peer": peer}).All(&people)
+	if err != nil {
+		return err
+	}
+	senderFound, peerOK := false, peer == author
+	for _, p := range people {
+		if p.ID == author {
+			senderFound = true
+			if p.Off || !m.rolesMaySend(p.Roles) {
+				return errRefused()
+			}
+		}
+		if p.ID == peer && peer != author {
+			peerOK = !p.Off && !p.BlocksAuthor
+		}
+	}
+	if !senderFound {
+		return errNotFound()
+	}
+	if !peerOK {
 		return errRefused()
 	}
 	return nil
 }
 
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
+// inList matches column against ids passed as one JSON parameter: the SQL
+// text stays short and the same whatever the number of ids, so SQLite
+// parses little (and modernc.org/sqlite's per-parameter binding, quadratic
+// in the parameter count, stays trivial). param must be unique in the query.
+func inList(column, param string, ids []string) dbx.Expression {
+	unique := slices.Clone(ids)
+	slices.Sort(unique)
+	unique = slices.Compact(unique)
+	return dbx.NewExp(column+" IN (SELECT value FROM json_each({:"+param+"}))", dbx.Params{param: inParam(unique)})
+}
+
+// inParam encodes ids for inList.
+func inParam(ids []string) string {
+	raw, _ := json.Marshal(ids)
+	return string(raw)
 }

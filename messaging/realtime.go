@@ -3,7 +3,6 @@ package messaging
 import (
 	"encoding/json/v2"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/pocketbase/dbx"
@@ -258,7 +257,7 @@ func states(app core.App, threadID string, users []string) (map[string]memberSta
 	totals := map[string]UnreadCounts{}
 	var rows []memberState
 	_ = app.DB().Select("user", "unread", "last_read_seq").From(CollectionNameThreadMembers).
-		Where(dbx.HashExp{"thread": threadID}).AndWhere(dbx.In("user", toAny(users)...)).All(&rows)
+		Where(dbx.HashExp{"thread": threadID}).AndWhere(inList("user", "users", users)).All(&rows)
 	for _, r := range rows {
 		byUser[r.User] = r
 	}
@@ -267,10 +266,11 @@ func states(app core.App, threadID string, users []string) (map[string]memberSta
 		Threads  int    `db:"threads"`
 		Messages int    `db:"messages"`
 	}
-	_ = app.DB().NewQuery(`SELECT [[user]], COUNT(*) AS threads, SUM([[unread]]) AS messages
-		FROM {{thread_members}} INDEXED BY idx_messaging_members_unread
-		WHERE [[user]] IN (` + placeholders(len(users)) + `) AND [[unread]] > 0 AND [[left]] = 0
-		GROUP BY [[user]]`).Bind(inParams(users)).All(&sums)
+	_ = app.DB().NewQuery(`SELECT user, COUNT(*) AS threads, SUM(unread) AS messages
+		FROM thread_members INDEXED BY idx_messaging_members_unread
+		WHERE user IN (SELECT value FROM json_each({:users})) AND unread > 0 AND "left" = 0
+		GROUP BY user`).
+		Bind(dbx.Params{"users": inParam(users)}).All(&sums)
 	for _, u := range users {
 		totals[u] = UnreadCounts{}
 	}
@@ -339,25 +339,4 @@ func (h *liveHub) membersChanged(app core.App, threadID string, removed []string
 	for _, u := range removed {
 		h.send(u, map[string]any{"type": "removed", "thread": threadID})
 	}
-}
-
-func placeholders(n int) string {
-	b := make([]byte, 0, n*6)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, "{:p"...)
-		b = append(b, []byte(strconv.Itoa(i))...)
-		b = append(b, '}')
-	}
-	return string(b)
-}
-
-func inParams(vals []string) dbx.Params {
-	p := dbx.Params{}
-	for i, v := range vals {
-		p["p"+strconv.Itoa(i)] = v
-	}
-	return p
 }

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"strings"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
@@ -204,7 +203,7 @@ func membersByID(app core.App, ids []string) (map[string]Member, error) {
 		Avatar   string `db:"avatar"`
 	}
 	err = app.DB().Select("id", "name", "username", "avatar").From(CollectionNameUsers).
-		Where(dbx.In("id", toAny(ids)...)).All(&rows)
+		Where(inList("id", "ids", ids)).All(&rows)
 	for _, r := range rows {
 		out[r.ID] = memberFromFields(col.Id, r.ID, r.Name, r.Username, r.Avatar)
 	}
@@ -218,7 +217,7 @@ func tagsByID(app core.App, ids []string) (map[string]Tag, error) {
 	}
 	var rows []Tag
 	err := app.DB().Select("id", "name", "color").From(CollectionNameTags).
-		Where(dbx.In("id", toAny(ids)...)).All(&rows)
+		Where(inList("id", "ids", ids)).All(&rows)
 	for _, t := range rows {
 		out[t.ID] = t
 	}
