@@ -104,26 +104,18 @@ func TestSettings_RecordsAPI(t *testing.T) {
 	}
 	for i := range scenarios {
 		s := &scenarios[i]
-		if !strings.HasPrefix(s.Name, "a member") {
-			s.Headers = map[string]string{}
-			orig := s.TestAppFactory
-			s.TestAppFactory = func(t testing.TB) *tests.TestApp {
-				app := orig(t)
-				for k, v := range f.token("superuser") {
-					s.Headers[k] = v
-				}
-				return app
+		who := "superuser"
+		if strings.HasPrefix(s.Name, "a member") {
+			who = "alice"
+		}
+		s.Headers = map[string]string{}
+		build := s.TestAppFactory
+		s.TestAppFactory = func(t testing.TB) *tests.TestApp {
+			app := build(t)
+			for k, v := range f.token(who) {
+				s.Headers[k] = v
 			}
-		} else {
-			s.Headers = map[string]string{}
-			orig := s.TestAppFactory
-			s.TestAppFactory = func(t testing.TB) *tests.TestApp {
-				app := orig(t)
-				for k, v := range f.token("alice") {
-					s.Headers[k] = v
-				}
-				return app
-			}
+			return app
 		}
 		s.Test(t)
 	}
