@@ -30,19 +30,19 @@ type Page[T any] struct {
 // costs the same whatever the number of threads or messages.
 func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 	limit := m.limit(q.Limit)
-	where := []string{"tm.[[user]] = {:me}", "tm.[[left]] = FALSE", "tm.[[archived]] = {:archived}"}
+	where := []string{"tm.user = {:me}", `tm."left" = FALSE`, "tm.archived = {:archived}"}
 	params := dbx.Params{"me": user, "archived": q.Archived, "limit": limit + 1}
 	if q.Unread {
-		where = append(where, "tm.[[unread]] > 0")
+		where = append(where, "tm.unread > 0")
 	}
 	if q.Tag != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(tm.[[tags]]) WHERE [[value]] = {:tag})")
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(tm.tags) WHERE value = {:tag})")
 		params["tag"] = q.Tag
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		where = append(where, `(t.[[subject]] LIKE {:like} ESCAPE '\' OR EXISTS (
-			SELECT 1 FROM json_each(t.[[members]]) j JOIN {{users}} u ON u.[[id]] = j.[[value]]
-			WHERE u.[[id]] != {:me} AND (u.[[name]] LIKE {:like} ESCAPE '\' OR u.[[username]] LIKE {:like} ESCAPE '\')))`)
+		where = append(where, `(t.subject LIKE {:like} ESCAPE '\' OR EXISTS (
+			SELECT 1 FROM json_each(t.members) j JOIN users u ON u.id = j.value
+			WHERE u.id != {:me} AND (u.name LIKE {:like} ESCAPE '\' OR u.username LIKE {:like} ESCAPE '\')))`)
 		params["like"] = "%" + escapeLike(s) + "%"
 	}
 	if q.Cursor != "" {
@@ -50,12 +50,12 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 		if !ok {
 			return Page[ThreadView]{}, errInvalid("cursor", "bad_cursor", "Invalid cursor.")
 		}
-		where = append(where, "(tm.[[last_activity]] < {:at} OR (tm.[[last_activity]] = {:at} AND tm.[[id]] < {:cid}))")
+		where = append(where, "(tm.last_activity < {:at} OR (tm.last_activity = {:at} AND tm.id < {:cid}))")
 		params["at"], params["cid"] = at, id
 	}
 	var rows []threadRow
 	err := m.app.DB().NewQuery(threadRowsSQL + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY tm.[[last_activity]] DESC, tm.[[id]] DESC LIMIT {:limit}").Bind(params).All(&rows)
+		" ORDER BY tm.last_activity DESC, tm.id DESC LIMIT {:limit}").Bind(params).All(&rows)
 	if err != nil {
 		return Page[ThreadView]{}, err
 	}
@@ -72,7 +72,7 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 // Thread returns thread as user sees it. Errors: ErrNotFound.
 func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
 	var rows []threadRow
-	err := m.app.DB().NewQuery(threadRowsSQL + " WHERE tm.[[thread]] = {:thread} AND tm.[[user]] = {:me} AND tm.[[left]] = FALSE").
+	err := m.app.DB().NewQuery(threadRowsSQL + ` WHERE tm.thread = {:thread} AND tm.user = {:me} AND tm."left" = FALSE`).
 		Bind(dbx.Params{"thread": threadID, "me": user}).All(&rows)
 	if err != nil {
 		return nil, err
@@ -91,8 +91,8 @@ func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
 // the previous page's nextCursor. Errors: ErrNotFound, ErrInvalid.
 func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[MessageView], error) {
 	var isMember bool
-	err := m.app.DB().NewQuery(`SELECT EXISTS (SELECT 1 FROM {{thread_members}}
-			WHERE [[thread]] = {:thread} AND [[user]] = {:me} AND [[left]] = FALSE)`).
+	err := m.app.DB().NewQuery(`SELECT EXISTS (SELECT 1 FROM thread_members
+			WHERE thread = {:thread} AND user = {:me} AND "left" = FALSE)`).
 		Bind(dbx.Params{"thread": threadID, "me": user}).Row(&isMember)
 	if err != nil {
 		return Page[MessageView]{}, err
@@ -101,20 +101,20 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 		return Page[MessageView]{}, errNotFound()
 	}
 	limit = m.limit(limit)
-	where := "[[thread]] = {:thread}"
+	where := "thread = {:thread}"
 	params := dbx.Params{"thread": threadID, "limit": limit + 1}
 	if before != "" {
 		seq, err := strconv.Atoi(before)
 		if err != nil || seq < 1 {
 			return Page[MessageView]{}, errInvalid("before", "bad_cursor", "Invalid cursor.")
 		}
-		where += " AND [[seq]] < {:seq}"
+		where += " AND seq < {:seq}"
 		params["seq"] = seq
 	}
 	var rows []MessageView
-	err = m.app.DB().NewQuery(`SELECT [[id]], [[thread]], [[author]], [[deleted]], [[seq]], [[created]],
-			CASE WHEN [[deleted]] THEN '' ELSE [[body]] END AS [[body]], [[author]] = '' AS [[system]]
-		FROM {{messages}} WHERE ` + where + ` ORDER BY [[seq]] DESC LIMIT {:limit}`).Bind(params).All(&rows)
+	err = m.app.DB().NewQuery(`SELECT id, thread, author, deleted, seq, created,
+			CASE WHEN deleted THEN '' ELSE body END AS body, author = '' AS system
+		FROM messages WHERE ` + where + ` ORDER BY seq DESC LIMIT {:limit}`).Bind(params).All(&rows)
 	if err != nil {
 		return Page[MessageView]{}, err
 	}
