@@ -68,6 +68,8 @@ type Messaging struct {
 	sent sync.Map // *core.Record -> []string
 	// limits caches Limits(); settings record changes clear it.
 	limits atomic.Pointer[Limits]
+	// reads holds the prepared statements of the hot read queries.
+	reads readStmts
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 	"strings"
 
@@ -30,54 +31,92 @@ type Page[T any] struct {
 // costs the same whatever the number of threads or messages.
 func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 	limit := m.limit(q.Limit)
-	where := []string{"tm.user = {:me}", `tm."left" = FALSE`, "tm.archived = {:archived}"}
-	params := dbx.Params{"me": user, "archived": q.Archived, "limit": limit + 1}
+	// The flag and the limit are written into the SQL: bound, SQLite
+	// treats them as possibly plan-changing and re-prepares the cached
+	// statement on every run.
+	where := []string{"tm.user = ?", `tm."left" = FALSE`, "tm.archived = " + strings.ToUpper(strconv.FormatBool(q.Archived))}
+	args := []any{user}
 	if q.Unread {
 		where = append(where, "tm.unread > 0")
 	}
 	if q.Tag != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(tm.tags) WHERE value = {:tag})")
-		params["tag"] = q.Tag
+		where = append(where, "EXISTS (SELECT 1 FROM json_each(tm.tags) WHERE value = ?)")
+		args = append(args, q.Tag)
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		where = append(where, `(t.subject LIKE {:like} ESCAPE '\' OR EXISTS (
+		where = append(where, `(t.subject LIKE ?1x ESCAPE '\' OR EXISTS (
 			SELECT 1 FROM json_each(t.members) j JOIN users u ON u.id = j.value
-			WHERE u.id != {:me} AND (u.name LIKE {:like} ESCAPE '\' OR u.username LIKE {:like} ESCAPE '\')))`)
-		params["like"] = "%" + escapeLike(s) + "%"
+			WHERE u.id != ?2x AND (u.name LIKE ?1x ESCAPE '\' OR u.username LIKE ?1x ESCAPE '\')))`)
+		args = append(args, "%"+escapeLike(s)+"%", user)
 	}
 	if q.Cursor != "" {
 		at, id, ok := decodeCursor(q.Cursor)
 		if !ok {
 			return Page[ThreadView]{}, errInvalid("cursor", "bad_cursor", "Invalid cursor.")
 		}
-		where = append(where, "(tm.last_activity < {:at} OR (tm.last_activity = {:at} AND tm.id < {:cid}))")
-		params["at"], params["cid"] = at, id
+		where = append(where, "(tm.last_activity < ?3x OR (tm.last_activity = ?3x AND tm.id < ?))")
+		args = append(args, at, id)
 	}
-	var rows []threadRow
-	err := m.app.DB().NewQuery(threadRowsSQL + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY tm.last_activity DESC, tm.id DESC LIMIT {:limit}").Bind(params).All(&rows)
+	rows, err := m.query(numberArgs(threadRowsSQL+" WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY tm.last_activity DESC, tm.id DESC LIMIT "+strconv.Itoa(limit+1)), args...)
+	if err != nil {
+		return Page[ThreadView]{}, err
+	}
+	found, err := scanThreadRows(rows)
 	if err != nil {
 		return Page[ThreadView]{}, err
 	}
 	page := Page[ThreadView]{}
-	if len(rows) > limit {
-		last := rows[limit-1]
+	if len(found) > limit {
+		last := found[limit-1]
 		page.NextCursor = encodeCursor(last.LastActivity, last.MemberID)
-		rows = rows[:limit]
+		found = found[:limit]
 	}
-	page.Items, err = threadViews(m.app, rows)
+	page.Items, err = m.threadViews(found)
 	return page, err
+}
+
+// numberArgs turns the query's placeholders into numbered ones, in order:
+// "?" is the next argument, and "?1x", "?2x", "?3x" name an argument used
+// more than once (the first use takes the next number, later uses repeat
+// it), so a cached statement can bind one argument in several places.
+func numberArgs(text string) string {
+	var b strings.Builder
+	next, named := 1, map[string]int{}
+	for i := 0; i < len(text); i++ {
+		if text[i] != '?' {
+			b.WriteByte(text[i])
+			continue
+		}
+		if i+2 < len(text) && text[i+2] == 'x' && text[i+1] >= '0' && text[i+1] <= '9' {
+			key := text[i+1 : i+2]
+			n, ok := named[key]
+			if !ok {
+				n = next
+				named[key] = n
+				next++
+			}
+			b.WriteString("?" + strconv.Itoa(n))
+			i += 2
+			continue
+		}
+		b.WriteString("?" + strconv.Itoa(next))
+		next++
+	}
+	return b.String()
 }
 
 // Thread returns thread as user sees it. Errors: ErrNotFound.
 func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
-	var rows []threadRow
-	err := m.app.DB().NewQuery(threadRowsSQL + ` WHERE tm.thread = {:thread} AND tm.user = {:me} AND tm."left" = FALSE`).
-		Bind(dbx.Params{"thread": threadID, "me": user}).All(&rows)
+	rows, err := m.query(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm."left" = FALSE`, threadID, user)
 	if err != nil {
 		return nil, err
 	}
-	views, err := threadViews(m.app, rows)
+	found, err := scanThreadRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	views, err := m.threadViews(found)
 	if err != nil {
 		return nil, err
 	}
@@ -90,41 +129,46 @@ func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
 // Messages returns a page of thread's messages, newest first; before is
 // the previous page's nextCursor. Errors: ErrNotFound, ErrInvalid.
 func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[MessageView], error) {
-	var isMember bool
-	err := m.app.DB().NewQuery(`SELECT EXISTS (SELECT 1 FROM thread_members
-			WHERE thread = {:thread} AND user = {:me} AND "left" = FALSE)`).
-		Bind(dbx.Params{"thread": threadID, "me": user}).Row(&isMember)
-	if err != nil {
-		return Page[MessageView]{}, err
-	}
-	if !isMember {
-		return Page[MessageView]{}, errNotFound()
-	}
 	limit = m.limit(limit)
-	where := "thread = {:thread}"
-	params := dbx.Params{"thread": threadID, "limit": limit + 1}
+	seq := math.MaxInt64
 	if before != "" {
-		seq, err := strconv.Atoi(before)
-		if err != nil || seq < 1 {
+		n, err := strconv.Atoi(before)
+		if err != nil || n < 1 {
 			return Page[MessageView]{}, errInvalid("before", "bad_cursor", "Invalid cursor.")
 		}
-		where += " AND seq < {:seq}"
-		params["seq"] = seq
+		seq = n
 	}
-	var rows []MessageView
-	err = m.app.DB().NewQuery(`SELECT id, thread, author, deleted, seq, created,
-			CASE WHEN deleted THEN '' ELSE body END AS body, author = '' AS system
-		FROM messages WHERE ` + where + ` ORDER BY seq DESC LIMIT {:limit}`).Bind(params).All(&rows)
+	// The membership check is in the same statement: a non-member gets no
+	// rows, like a member of an empty thread, so it is told apart below.
+	rows, err := m.query(`SELECT id, thread, author, deleted, seq, created,
+			CASE WHEN deleted THEN '' ELSE body END, author = ''
+		FROM messages
+		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
+			WHERE thread = ?1 AND user = ?3 AND "left" = FALSE)
+		ORDER BY seq DESC LIMIT ?4`, threadID, seq, user, limit+1)
 	if err != nil {
 		return Page[MessageView]{}, err
 	}
-	page := Page[MessageView]{Items: rows}
-	if len(rows) > limit {
-		page.Items = rows[:limit]
-		page.NextCursor = strconv.Itoa(rows[limit-1].Seq)
+	defer rows.Close()
+	page := Page[MessageView]{Items: make([]MessageView, 0, limit+1)}
+	for rows.Next() {
+		var v MessageView
+		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System); err != nil {
+			return Page[MessageView]{}, err
+		}
+		page.Items = append(page.Items, v)
 	}
-	if page.Items == nil {
-		page.Items = []MessageView{}
+	if err := rows.Err(); err != nil {
+		return Page[MessageView]{}, err
+	}
+	if len(page.Items) == 0 {
+		if _, err := activeMember(m.app, user, threadID); err != nil {
+			return Page[MessageView]{}, err
+		}
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = strconv.Itoa(page.Items[limit-1].Seq)
 	}
 	return page, nil
 }
@@ -140,10 +184,19 @@ type UnreadCounts struct {
 // memberships that have unread messages.
 func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 	var c UnreadCounts
-	err := m.app.DB().NewQuery(`SELECT COUNT(*) AS threads, COALESCE(SUM([[unread]]), 0) AS messages
-		FROM {{thread_members}} INDEXED BY idx_messaging_members_unread
-		WHERE [[user]] = {:user} AND [[unread]] > 0 AND [[left]] = 0`).
-		Bind(dbx.Params{"user": user}).One(&c)
+	rows, err := m.query(`SELECT COUNT(*), COALESCE(SUM(unread), 0)
+		FROM thread_members INDEXED BY idx_messaging_members_unread
+		WHERE user = ? AND unread > 0 AND "left" = 0`, user)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		err = rows.Scan(&c.Threads, &c.Messages)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
 	return c, err
 }
 

@@ -91,24 +91,41 @@ func memberFromFields(collectionID, id, name, username, avatar string) Member {
 // threadRow is one membership joined with its thread and the thread's
 // last message: everything an inbox entry needs but the member names.
 type threadRow struct {
-	Thread       string                  `db:"thread"`
-	Unread       int                     `db:"unread"`
-	LastReadSeq  int                     `db:"last_read_seq"`
-	Muted        bool                    `db:"muted"`
-	Archived     bool                    `db:"archived"`
-	Tags         types.JSONArray[string] `db:"tags"`
-	LastActivity string                  `db:"last_activity"`
-	MemberID     string                  `db:"member_id"`
-	Subject      string                  `db:"subject"`
-	Kind         string                  `db:"kind"`
-	Members      types.JSONArray[string] `db:"members"`
-	Created      string                  `db:"created"`
-	MsgID        sql.NullString          `db:"msg_id"`
-	MsgAuthor    sql.NullString          `db:"msg_author"`
-	MsgBody      sql.NullString          `db:"msg_body"`
-	MsgDeleted   sql.NullBool            `db:"msg_deleted"`
-	MsgSeq       sql.NullInt64           `db:"msg_seq"`
-	MsgCreated   sql.NullString          `db:"msg_created"`
+	Thread       string
+	Unread       int
+	LastReadSeq  int
+	Muted        bool
+	Archived     bool
+	Tags         types.JSONArray[string]
+	LastActivity string
+	MemberID     string
+	Subject      string
+	Kind         string
+	Members      types.JSONArray[string]
+	Created      string
+	MsgID        sql.NullString
+	MsgAuthor    sql.NullString
+	MsgBody      sql.NullString
+	MsgDeleted   sql.NullBool
+	MsgSeq       sql.NullInt64
+	MsgCreated   sql.NullString
+}
+
+// scanThreadRows reads rows of threadRowsSQL.
+func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
+	defer rows.Close()
+	var out []threadRow
+	for rows.Next() {
+		var r threadRow
+		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
+			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
+			&r.MsgID, &r.MsgAuthor, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // threadRowsSQL selects threadRows; callers append WHERE/ORDER/LIMIT on
@@ -127,7 +144,7 @@ const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, 
 
 // threadViews turns rows into views with at most two more queries (the
 // member users, and the tags if any), whatever the page size.
-func threadViews(app core.App, rows []threadRow) ([]ThreadView, error) {
+func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 	out := make([]ThreadView, 0, len(rows))
 	if len(rows) == 0 {
 		return out, nil
@@ -137,11 +154,11 @@ func threadViews(app core.App, rows []threadRow) ([]ThreadView, error) {
 		userIDs = append(userIDs, r.Members...)
 		tagIDs = append(tagIDs, r.Tags...)
 	}
-	users, err := membersByID(app, userIDs)
+	users, err := m.membersByID(userIDs)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := tagsByID(app, tagIDs)
+	tags, err := m.tagsByID(tagIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -189,41 +206,49 @@ func threadViews(app core.App, rows []threadRow) ([]ThreadView, error) {
 }
 
 // membersByID loads only what others may see of users.
-func membersByID(app core.App, ids []string) (map[string]Member, error) {
+func (m *Messaging) membersByID(ids []string) (map[string]Member, error) {
 	out := map[string]Member{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	col, err := app.FindCachedCollectionByNameOrId(CollectionNameUsers)
+	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameUsers)
 	if err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		ID       string `db:"id"`
-		Name     string `db:"name"`
-		Username string `db:"username"`
-		Avatar   string `db:"avatar"`
+	rows, err := m.query(`SELECT id, name, username, avatar FROM users
+		WHERE id IN (SELECT value FROM json_each(?))`, inParam(ids))
+	if err != nil {
+		return nil, err
 	}
-	err = app.DB().Select("id", "name", "username", "avatar").From(CollectionNameUsers).
-		Where(inList("id", "ids", ids)).All(&rows)
-	for _, r := range rows {
-		out[r.ID] = memberFromFields(col.Id, r.ID, r.Name, r.Username, r.Avatar)
+	defer rows.Close()
+	for rows.Next() {
+		var id, name, username, avatar string
+		if err := rows.Scan(&id, &name, &username, &avatar); err != nil {
+			return nil, err
+		}
+		out[id] = memberFromFields(col.Id, id, name, username, avatar)
 	}
-	return out, err
+	return out, rows.Err()
 }
 
-func tagsByID(app core.App, ids []string) (map[string]Tag, error) {
+func (m *Messaging) tagsByID(ids []string) (map[string]Tag, error) {
 	out := map[string]Tag{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []Tag
-	err := app.DB().Select("id", "name", "color").From(CollectionNameTags).
-		Where(inList("id", "ids", ids)).All(&rows)
-	for _, t := range rows {
+	rows, err := m.query(`SELECT id, name, color FROM tags WHERE id IN (SELECT value FROM json_each(?))`, inParam(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t Tag
+		if err := rows.Scan(&t.ID, &t.Name, &t.Color); err != nil {
+			return nil, err
+		}
 		out[t.ID] = t
 	}
-	return out, err
+	return out, rows.Err()
 }
 
 func recordsByID(app core.App, collection string, ids []string) (map[string]*core.Record, error) {
