@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+)
+
+func find(rep *Report, measure, dataset string, k int) *Result {
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Measure == measure && r.Dataset == dataset && r.Clients == k {
+			return r
+		}
+	}
+	return nil
+}
+
+// goals checks the goals against the report.
+func goals(rep *Report, p plan) []Goal {
+	small, large := p.Datasets[0].Name, p.Datasets[len(p.Datasets)-1].Name
+	var gs []Goal
+	addGoal := func(goal, target, measured string, met bool) {
+		gs = append(gs, Goal{Goal: goal, Target: target, Measured: measured, Met: met})
+	}
+	if s, c := find(rep, "send", large, 0), find(rep, "create(ref)", large, 0); s != nil && c != nil {
+		addGoal("send throughput vs bare create", "≥ 0.8×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", s.RatioRPS, s.RPS, c.RPS), s.RatioRPS >= 0.8)
+		addGoal("send p99 vs bare create p99", "≤ 2×",
+			fmt.Sprintf("%.2f× (%.1f vs %.1f ms)", s.RatioP99, s.P99, c.P99), s.RatioP99 <= 2)
+	}
+	for _, m := range []string{"inbox", "thread", "unread"} {
+		a, b := find(rep, m, small, 0), find(rep, m, large, 0)
+		if a == nil || b == nil || a.P99 == 0 {
+			continue
+		}
+		ratio := b.P99 / a.P99
+		addGoal(m+" p99 at "+large+" vs "+small, "≤ 1.5×",
+			fmt.Sprintf("%.2f× (%.1f vs %.1f ms)", ratio, b.P99, a.P99), ratio <= 1.5)
+	}
+	if in := find(rep, "inbox", large, 0); in != nil {
+		addGoal("inbox throughput vs bare list ("+large+")", "≥ 0.8×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", in.RatioRPS, in.RPS, in.RPS/max(in.RatioRPS, 1e-9)), in.RatioRPS >= 0.8)
+	}
+	kmax := slices.Max(p.Ks)
+	if r := find(rep, "realtime", large, kmax); r != nil {
+		addGoal(fmt.Sprintf("send with %d SSE clients vs none", kmax), "≥ 0.8×",
+			fmt.Sprintf("%.2f× (%.0f req/s)", r.RatioRPS, r.RPS), r.RatioRPS >= 0.8)
+		addGoal(fmt.Sprintf("member delivery p99 with %d SSE clients", kmax), "≤ 100 ms",
+			fmt.Sprintf("%.1f ms at %d msg/s (%d/%d delivered; %.1f ms at saturation)", r.DeliveryP99, r.PacedRate, r.Delivered, r.Sent, r.DeliverySaturatedP99),
+			r.DeliveryP99 <= 100 && r.Delivered == r.Sent)
+		addGoal(fmt.Sprintf("server RSS with %d SSE clients", kmax), "≤ 300 MB",
+			fmt.Sprintf("%.0f MB (peak %.0f MB)", r.RSSMB, r.PeakRSSMB), r.RSSMB <= 300)
+	}
+	for _, s := range rep.Seeding {
+		if s.Dataset == large {
+			addGoal(fmt.Sprintf("seeding %d messages", s.Messages), "≤ 60 s",
+				fmt.Sprintf("%.1f s (%.0f rows/s, %.0f messages/s)", s.Seconds, s.RowsPerSec, s.MessagesPerSec), s.Seconds <= 60)
+		}
+	}
+	return gs
+}
+
+func printReport(w io.Writer, rep *Report) {
+	fmt.Fprintf(w, "\nmsgbench -size %s: %s per measure, %d concurrent clients, %d CPUs\n\n", rep.Size, rep.Duration, rep.Concurrency, rep.CPUs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "seeding\tusers\tthreads\tmemberships\tmessages\trows\tseconds\trows/s\tmessages/s\trecount fixed\t")
+	for _, s := range rep.Seeding {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.0f\t%.0f\t%d\t\n", s.Dataset, s.Users, s.Threads, s.Members, s.Messages, s.Rows, s.Seconds, s.RowsPerSec, s.MessagesPerSec, s.RecountFixed)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	for _, r := range rep.Results {
+		ratio := func(v float64) string {
+			if v == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f×", v)
+		}
+		ref := r.Ref
+		if ref == "" {
+			ref = "-"
+		}
+		dp50, dp99, sat, del, rss := "-", "-", "-", "-", "-"
+		if r.Measure == "realtime" {
+			dp50, dp99 = fmt.Sprintf("%.2f", r.DeliveryP50), fmt.Sprintf("%.2f", r.DeliveryP99)
+			sat = fmt.Sprintf("%.2f", r.DeliverySaturatedP99)
+			del, rss = fmt.Sprintf("%d/%d", r.Delivered, r.Sent), fmt.Sprintf("%.0f", r.RSSMB)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Measure, r.Dataset, r.Clients, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), dp50, dp99, sat, del, rss)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "goal\ttarget\tmeasured\tmet")
+	for _, g := range rep.Goals {
+		met := "NOT MET"
+		if g.Met {
+			met = "met"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Goal, g.Target, g.Measured, met)
+	}
+	tw.Flush()
+}
