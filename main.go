@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pbmessaging/pbmessaging/internal/sqlitedb"
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
@@ -18,7 +19,10 @@ import (
 )
 
 func main() {
-	app := pocketbase.New()
+	app := pocketbase.NewWithConfig(pocketbase.Config{
+		DefaultDev: isGoRun(), // as pocketbase.New() does
+		DBConnect:  sqlitedb.Connect,
+	})
 
 	var publicDir string
 	app.RootCmd.PersistentFlags().StringVar(&publicDir, "publicDir", defaultPublicDir(), "the directory to serve static files")

@@ -118,6 +118,8 @@ type Result struct {
 	Sent                 int     `json:"sent,omitempty"`
 	RSSMB                float64 `json:"rss_mb,omitempty"`
 	PeakRSSMB            float64 `json:"peak_rss_mb,omitempty"`
+	AnonRSSMB            float64 `json:"anon_rss_mb,omitempty"`
+	FileRSSMB            float64 `json:"file_rss_mb,omitempty"`
 }
 
 // Goal is one line of the issue's goals.
@@ -492,7 +494,7 @@ func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture,
 		// queueing of a server at full load.
 		var st stats
 		profiled(fmt.Sprintf("realtime-K%d", k), func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, send(d)) })
-		rss, peak := srv.memory()
+		rss, peak, anon, file := srv.memory()
 		time.Sleep(time.Second) // stragglers
 		d.on.Store(false)
 		_, satP99, _, _ := d.result()
@@ -507,7 +509,7 @@ func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture,
 		r := Result{Measure: "realtime", Dataset: ds.Name, Clients: k, Requests: st.Requests, Errors: st.Errors,
 			FirstErr: st.FirstErr, Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99,
 			DeliveryP50: p50, DeliveryP99: p99, DeliverySaturatedP99: satP99, PacedRate: pacedRate,
-			Delivered: delivered, Sent: sent, RSSMB: rss, PeakRSSMB: peak}
+			Delivered: delivered, Sent: sent, RSSMB: rss, PeakRSSMB: peak, AnonRSSMB: anon, FileRSSMB: file}
 		if k == ks[0] {
 			base = st.RPS
 		} else if base > 0 {
@@ -515,8 +517,8 @@ func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture,
 			r.RatioRPS = st.RPS / base
 		}
 		add(r)
-		logf("%s: realtime K=%d delivery at %d msg/s p50 %.2f ms p99 %.2f ms (%d/%d delivered), saturated p99 %.2f ms, RSS %.0f MB (peak %.0f MB)",
-			ds.Name, k, pacedRate, p50, p99, delivered, sent, satP99, rss, peak)
+		logf("%s: realtime K=%d delivery at %d msg/s p50 %.2f ms p99 %.2f ms (%d/%d delivered), saturated p99 %.2f ms, RSS %.0f MB (peak %.0f MB; anonymous %.0f, file-backed %.0f)",
+			ds.Name, k, pacedRate, p50, p99, delivered, sent, satP99, rss, peak, anon, file)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func goals(rep *Report, p plan) []Goal {
 			fmt.Sprintf("%.1f ms at %d msg/s (%d/%d delivered; %.1f ms at saturation)", r.DeliveryP99, r.PacedRate, r.Delivered, r.Sent, r.DeliverySaturatedP99),
 			r.DeliveryP99 <= 100 && r.Delivered == r.Sent)
 		addGoal(fmt.Sprintf("server RSS with %d SSE clients", kmax), "≤ 300 MB",
-			fmt.Sprintf("%.0f MB (peak %.0f MB)", r.RSSMB, r.PeakRSSMB), r.RSSMB <= 300)
+			fmt.Sprintf("%.0f MB (peak %.0f MB; anonymous %.0f MB, file-backed %.0f MB)", r.RSSMB, r.PeakRSSMB, r.AnonRSSMB, r.FileRSSMB), r.RSSMB <= 300)
 	}
 	for _, s := range rep.Seeding {
 		if s.Dataset == large {

@@ -219,11 +219,14 @@ func (s *server) stop() {
 	s.log.Close()
 }
 
-// memory returns the server's VmRSS and VmHWM (peak) in MB.
-func (s *server) memory() (rss, peak float64) {
+// memory returns the server's VmRSS, VmHWM (peak) and, of VmRSS, the
+// anonymous part (heap, stacks: what connections cost) and the file-backed
+// part (mostly the memory-mapped database, which the kernel can reclaim),
+// in MB.
+func (s *server) memory() (rss, peak, anon, file float64) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0, 0
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -238,9 +241,13 @@ func (s *server) memory() (rss, peak float64) {
 			rss = kb / 1024
 		case "VmHWM:":
 			peak = kb / 1024
+		case "RssAnon:":
+			anon = kb / 1024
+		case "RssFile:":
+			file = kb / 1024
 		}
 	}
-	return rss, peak
+	return rss, peak, anon, file
 }
 
 // profile saves a CPU profile of the server's measuring window (after the

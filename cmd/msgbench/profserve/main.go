@@ -12,6 +12,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 
+	"github.com/pbmessaging/pbmessaging/internal/sqlitedb"
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
@@ -22,7 +23,7 @@ func main() {
 	if addr := os.Getenv("MSGBENCH_PPROF"); addr != "" {
 		go func() { log.Println(http.ListenAndServe(addr, nil)) }()
 	}
-	app := pocketbase.New()
+	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: sqlitedb.Connect})
 	var hooksWatch bool
 	app.RootCmd.PersistentFlags().BoolVar(&hooksWatch, "hooksWatch", false, "restart the app when a pb_hooks file changes")
 	app.RootCmd.ParseFlags(os.Args[1:])
