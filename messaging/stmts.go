@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"database/sql"
+	"errors"
 	"sync"
 
 	"github.com/pocketbase/dbx"
@@ -56,8 +57,4 @@ func (c *readStmts) get(db *sql.DB, text string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-var errNoReadPool = sqlErr("messaging: the app's read pool is not a *dbx.DB")
-
-type sqlErr string
-
-func (e sqlErr) Error() string { return string(e) }
+var errNoReadPool = errors.New("messaging: the app's read pool is not a *dbx.DB")
