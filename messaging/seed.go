@@ -33,8 +33,11 @@ type SeedStats struct {
 // Rows is the number of rows written.
 func (s SeedStats) Rows() int { return s.Users + s.Threads + s.Members + s.Messages }
 
-// seedDemoPassword is the password of the demo users.
-const seedDemoPassword = "messaging123"
+// The demo users' password and email domain.
+const (
+	seedDemoPassword = "messaging123"
+	seedDemoDomain   = "demo.example.com"
+)
 
 func (m *Messaging) seedCommand() *cobra.Command {
 	opts := SeedOptions{}
@@ -43,7 +46,7 @@ func (m *Messaging) seedCommand() *cobra.Command {
 		Use:   "seed",
 		Short: "Create demo data (default) or bulk benchmark data (--users/--threads/--messages)",
 		Long: `Without size flags (or with --demo) seed creates five demo users
-(alice, bob, carol, dave and erin @example.com) with a few direct and group
+(alice, bob, carol, dave and erin @demo.example.com) with a few direct and group
 conversations, through the plugin's Go API, and prints their logins.
 
 With --users, --threads or --messages it bulk-inserts benchmark data with raw
@@ -93,14 +96,20 @@ Seed a fresh --dir: bulk mode refuses a database that already has threads.`,
 // so it exercises exactly the code paths of a real site. It does nothing
 // but print the logins when the demo users already exist.
 func (m *Messaging) seedDemo(out io.Writer) error {
+	// Demo users get a domain of their own, so they never collide with
+	// accounts the site already has.
 	names := []string{"alice", "bob", "carol", "dave", "erin"}
+	email := func(name string) string { return name + "@" + seedDemoDomain }
 	printLogins := func() {
 		fmt.Fprintln(out, "demo logins (password "+strconv.Quote(seedDemoPassword)+"):")
 		for _, n := range names {
-			fmt.Fprintf(out, "  %s@example.com\n", n)
+			fmt.Fprintf(out, "  %s\n", email(n))
 		}
 	}
-	if _, err := m.app.FindAuthRecordByEmail(CollectionNameUsers, "alice@example.com"); err == nil {
+	if existing, err := m.app.FindAuthRecordByEmail(CollectionNameUsers, email(names[0])); err == nil {
+		if !existing.ValidatePassword(seedDemoPassword) {
+			return fmt.Errorf("seed: %s exists with another password; delete the demo users to seed them again", email(names[0]))
+		}
 		fmt.Fprintln(out, "demo data already present")
 		printLogins()
 		return nil
@@ -112,11 +121,11 @@ func (m *Messaging) seedDemo(out io.Writer) error {
 	ids := map[string]string{}
 	for _, n := range names {
 		u := core.NewRecord(col)
-		u.SetEmail(n + "@example.com")
+		u.SetEmail(email(n))
 		u.SetPassword(seedDemoPassword)
 		u.SetVerified(true)
 		u.Set("name", strings.ToUpper(n[:1])+n[1:])
-		u.Set("username", n)
+		u.Set("username", n+".demo")
 		if err := m.app.Save(u); err != nil {
 			return fmt.Errorf("seed: user %s: %w", n, err)
 		}

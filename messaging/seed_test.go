@@ -1,0 +1,57 @@
+package messaging_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+	"github.com/spf13/cobra"
+)
+
+// "messaging seed" creates demo users that can sign in with the printed
+// password, next to the site's own alice@example.com, and a second run
+// changes nothing.
+func TestSeedDemo(t *testing.T) {
+	t.Parallel()
+	app, err := tests.NewTestApp(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Cleanup()
+	root := &cobra.Command{Use: "app"}
+	pm := messaging.MustRegister(app, messaging.Config{RootCmd: root})
+	site := &fixture{t: t, app: app, pm: pm, users: map[string]*core.Record{}}
+	site.users["alice"] = site.mustUser("alice") // alice@example.com, another password
+
+	run := func() string {
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetArgs([]string{"messaging", "seed"})
+		if err := root.Execute(); err != nil {
+			t.Fatalf("seed: %v\n%s", err, out.String())
+		}
+		return out.String()
+	}
+	first := run()
+	if !strings.Contains(first, "alice@demo.example.com") || !strings.Contains(first, `"messaging123"`) {
+		t.Fatalf("logins not printed:\n%s", first)
+	}
+	demo, err := app.FindAuthRecordByEmail("users", "alice@demo.example.com")
+	if err != nil || !demo.ValidatePassword("messaging123") {
+		t.Fatalf("demo alice can't sign in with the printed password: %v", err)
+	}
+	page, err := pm.Inbox(demo.Id, messaging.InboxQuery{})
+	if err != nil || len(page.Items) != 3 {
+		t.Fatalf("demo alice's inbox: %d threads, %v", len(page.Items), err)
+	}
+	threads, _ := app.CountRecords(messaging.CollectionNameThreads)
+	if second := run(); !strings.Contains(second, "already present") {
+		t.Fatalf("second run:\n%s", second)
+	}
+	if again, _ := app.CountRecords(messaging.CollectionNameThreads); again != threads {
+		t.Fatalf("second run changed the threads: %d -> %d", threads, again)
+	}
+}
