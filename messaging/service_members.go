@@ -238,19 +238,7 @@ func displayName(app core.App, userID string) string {
 	if err != nil {
 		return "Someone"
 	}
-	return userName(u)
-}
-
-// userName is what others see of a user: name, else username, else a
-// neutral word (never the email).
-func userName(u *core.Record) string {
-	if n := strings.TrimSpace(u.GetString("name")); n != "" {
-		return n
-	}
-	if n := strings.TrimSpace(u.GetString("username")); n != "" {
-		return n
-	}
-	return "Member"
+	return memberView(u).Name
 }
 
 func joinNames(names []string) string {
