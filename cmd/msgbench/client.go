@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // api is an HTTP client for one server, over loopback keep-alive
@@ -118,28 +120,27 @@ func (t *tokens) get(ctx context.Context, user string) (string, error) {
 // getAll mints tokens for users with a few parallel requests.
 func (t *tokens) getAll(ctx context.Context, users []string) ([]string, error) {
 	out := make([]string, len(users))
-	var next atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(users) {
-					return
-				}
-				tok, err := t.get(ctx, users[i])
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				out[i] = tok
-			}
-		})
+	err := forEach(ctx, 8, len(users), func(ctx context.Context, i int) error {
+		tok, err := t.get(ctx, users[i])
+		out[i] = tok
+		return err
+	})
+	return out, err
+}
+
+// forEach runs fn for 0..n-1 on at most workers goroutines and returns the
+// first error, after which the remaining items are skipped. fn's context
+// ends when forEach returns.
+func forEach(ctx context.Context, workers, n int, fn func(ctx context.Context, i int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return fn(ctx, i) })
 	}
-	wg.Wait()
-	return out, firstErr
+	return g.Wait()
 }
 
 type threadRow struct {

@@ -52,31 +52,19 @@ func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture,
 			if err != nil {
 				return err
 			}
-			var next atomic.Int64
-			var firstErr error
-			var once sync.Once
-			var wg sync.WaitGroup
-			for range 32 {
-				wg.Go(func() {
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= len(tokList) || ctx.Err() != nil {
-							return
-						}
-						c, err := connectSSE(ctx, sse, a, tokList[i], "messaging", func(string, []byte) { others.Add(1) })
-						if err != nil {
-							once.Do(func() { firstErr = err })
-							return
-						}
-						mu.Lock()
-						clients = append(clients, c)
-						mu.Unlock()
-					}
-				})
-			}
-			wg.Wait()
-			if firstErr != nil {
-				return fmt.Errorf("connecting SSE client: %w", firstErr)
+			// The streams must outlive forEach, whose context ends with it.
+			err = forEach(ctx, 32, len(tokList), func(_ context.Context, i int) error {
+				c, err := connectSSE(ctx, sse, a, tokList[i], "messaging", func(string, []byte) { others.Add(1) })
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				clients = append(clients, c)
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("connecting SSE client: %w", err)
 			}
 			connected = k
 			logf("%s: %d SSE clients connected in %.1fs", ds.Name, k, time.Since(began).Seconds())
