@@ -27,18 +27,29 @@ func (m *Messaging) bindMemberHooks() {
 	})
 }
 
+// syncThreadMembers re-derives threads.members, in the same transaction,
+// after a membership row is created, deleted, or changes thread, user or
+// left, whoever writes it (our Go API, the dashboard, a JS hook).
 func syncThreadMembers(e *core.RecordEvent) error {
+	// Mute, archive and tags don't change who is in the thread.
+	threads := []string{e.Record.GetString("thread")}
+	if !e.Record.IsNew() && e.Type == core.ModelEventTypeUpdate {
+		old := e.Record.Original()
+		if old.GetString("thread") == threads[0] && old.GetString("user") == e.Record.GetString("user") &&
+			old.GetBool("left") == e.Record.GetBool("left") {
+			return e.Next()
+		}
+		if old.GetString("thread") != threads[0] && old.GetString("thread") != "" {
+			threads = append(threads, old.GetString("thread"))
+		}
+	}
+
 	original := e.App
 	defer func() { e.App = original }()
-
 	return e.App.RunInTransaction(func(tx core.App) error {
 		e.App = tx
 		if err := e.Next(); err != nil {
 			return err
-		}
-		threads := []string{e.Record.GetString("thread")}
-		if old := e.Record.Original(); old != nil && old.GetString("thread") != threads[0] && old.GetString("thread") != "" {
-			threads = append(threads, old.GetString("thread"))
 		}
 		for _, t := range threads {
 			if err := refreshThreadMembers(tx, t); err != nil {
@@ -49,13 +60,16 @@ func syncThreadMembers(e *core.RecordEvent) error {
 	})
 }
 
+// currentMembersSQL is threads.members as derived from thread_members, for
+// the thread row being updated: the users who haven't left, in join order.
+const currentMembersSQL = `(SELECT COALESCE(json_group_array(user), '[]') FROM (
+	SELECT tm.user FROM thread_members tm
+	WHERE tm.thread = threads.id AND tm."left" = FALSE ORDER BY tm.created, tm.id))`
+
 // refreshThreadMembers recomputes threads.members from thread_members.
 func refreshThreadMembers(app core.App, threadID string) error {
-	_, err := app.DB().NewQuery(`UPDATE {{threads}} SET [[members]] = (
-			SELECT COALESCE(json_group_array([[user]]), '[]') FROM (
-				SELECT [[user]] FROM {{thread_members}}
-				WHERE [[thread]] = {:thread} AND [[left]] = FALSE ORDER BY [[created]], [[id]]))
-		WHERE [[id]] = {:thread}`).Bind(dbx.Params{"thread": threadID}).Execute()
+	_, err := app.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL + " WHERE id = {:thread}").
+		Bind(dbx.Params{"thread": threadID}).Execute()
 	return err
 }
 

@@ -44,10 +44,7 @@ func (m *Messaging) Recount() ([]CountFix, error) {
 				return err
 			}
 		}
-		_, err = tx.DB().NewQuery(`UPDATE {{threads}} SET [[members]] = (
-				SELECT COALESCE(json_group_array([[user]]), '[]') FROM (
-					SELECT [[user]] FROM {{thread_members}} tm
-					WHERE tm.[[thread]] = {{threads}}.[[id]] AND tm.[[left]] = FALSE ORDER BY tm.[[created]], tm.[[id]]))`).Execute()
+		_, err = tx.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL).Execute()
 		return err
 	})
 	return fixes, err
