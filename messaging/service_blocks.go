@@ -65,14 +65,14 @@ func (m *Messaging) BlockList(user string) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	users, err := recordsByID(m.app, CollectionNameUsers, ids)
+	users, err := m.membersByID(ids)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Member, 0, len(ids))
 	for _, id := range ids {
-		if u := users[id]; u != nil {
-			out = append(out, memberView(u))
+		if u, ok := users[id]; ok {
+			out = append(out, u)
 		}
 	}
 	return out, nil

@@ -250,18 +250,3 @@ func (m *Messaging) tagsByID(ids []string) (map[string]Tag, error) {
 	}
 	return out, rows.Err()
 }
-
-func recordsByID(app core.App, collection string, ids []string) (map[string]*core.Record, error) {
-	out := make(map[string]*core.Record, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	records, err := app.FindRecordsByIds(collection, ids)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range records {
-		out[r.Id] = r
-	}
-	return out, nil
-}
