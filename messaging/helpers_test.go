@@ -51,13 +51,20 @@ func (f *fixture) mustUser(name string) *core.Record {
 	if name == "admin" {
 		u.Set("roles", []string{"admin"})
 	}
-	if name == "off" {
-		u.Set("messaging_off", true)
-	}
 	if err := f.app.Save(u); err != nil {
 		f.t.Fatal(err)
 	}
+	if name == "off" {
+		f.must(f.pm.SetPreferences(u.Id, messaging.Preferences{MessagingOff: true}))
+	}
 	return u
+}
+
+// setOff turns messaging off for the named user, through their own
+// preferences.
+func (f *fixture) setOff(name string) {
+	f.t.Helper()
+	f.must(f.pm.SetPreferences(f.users[name].Id, messaging.Preferences{MessagingOff: true}))
 }
 
 // passwordHash is the bcrypt hash of "secret-pass-1", computed once: at

@@ -135,6 +135,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindBlockHooks()
 	m.bindUserHooks()
 	m.bindSettingsHooks()
+	m.bindRelationGuard()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:   "__messagingRoutes__",

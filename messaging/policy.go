@@ -9,7 +9,6 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // normalizeBody trims the body and checks it against the size limit.
@@ -25,26 +24,6 @@ func (m *Messaging) normalizeBody(body string) (string, error) {
 	return body, nil
 }
 
-// canSend reports whether user may send at all: messaging on, and holding
-// one of the sending roles when these are limited.
-func (m *Messaging) canSend(user *core.Record) bool {
-	return !user.GetBool("messaging_off") && m.rolesMaySend(user.GetStringSlice("roles"))
-}
-
-// rolesMaySend reports whether a user with roles may send.
-func (m *Messaging) rolesMaySend(roles []string) bool {
-	send := m.Limits().SendRoles
-	if len(send) == 0 {
-		return true
-	}
-	for _, r := range roles {
-		if slices.Contains(send, r) {
-			return true
-		}
-	}
-	return false
-}
-
 // isUnblockable reports whether user holds a role that can't be blocked.
 func (m *Messaging) isUnblockable(user *core.Record) bool {
 	unblockable := m.Limits().UnblockableRoles
@@ -54,75 +33,6 @@ func (m *Messaging) isUnblockable(user *core.Record) bool {
 		}
 	}
 	return false
-}
-
-// blockedBy returns which of users have blocked sender.
-func blockedBy(app core.App, sender string, users []string) ([]string, error) {
-	if len(users) == 0 {
-		return nil, nil
-	}
-	var rows []struct {
-		User string `db:"user"`
-	}
-	err := app.DB().Select("user").From(CollectionNameBlocks).
-		Where(dbx.HashExp{"blocked": sender}).
-		AndWhere(inList("user", "users", users)).
-		All(&rows)
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		out[i] = r.User
-	}
-	return out, err
-}
-
-// checkCanPost enforces, inside the sending transaction, every rule for an
-// authored message in a thread of kind with members: current membership,
-// the author's right to send, and in a direct thread the other member's
-// block and messaging state. One short query reads the sender and the peer.
-func (m *Messaging) checkCanPost(app core.App, kind string, members []string, author string) error {
-	if !slices.Contains(members, author) {
-		return errNotFound()
-	}
-	peer := author
-	if kind == KindDirect {
-		for _, u := range members {
-			if u != author {
-				peer = u
-			}
-		}
-	}
-	var people []struct {
-		ID           string                  `db:"id"`
-		Off          bool                    `db:"messaging_off"`
-		Roles        types.JSONArray[string] `db:"roles"`
-		BlocksAuthor bool                    `db:"blocks_author"`
-	}
-	err := app.DB().NewQuery(`SELECT id, messaging_off, roles, EXISTS (SELECT 1 FROM blocks
-			WHERE blocks.user = users.id AND blocks.blocked = {:author}) AS blocks_author
-		FROM users WHERE id IN ({:author}, {:peer})`).
-		Bind(dbx.Params{"author": author, "peer": peer}).All(&people)
-	if err != nil {
-		return err
-	}
-	senderFound, peerOK := false, peer == author
-	for _, p := range people {
-		if p.ID == author {
-			senderFound = true
-			if p.Off || !m.rolesMaySend(p.Roles) {
-				return errRefused()
-			}
-		}
-		if p.ID == peer && peer != author {
-			peerOK = !p.Off && !p.BlocksAuthor
-		}
-	}
-	if !senderFound {
-		return errNotFound()
-	}
-	if !peerOK {
-		return errRefused()
-	}
-	return nil
 }
 
 // inList matches column against ids passed as one JSON parameter: the SQL

@@ -202,7 +202,7 @@ func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 
 // Recipients returns up to limit users whose name or username starts with
 // q (case-insensitive) and who could receive a message from user: not
-// user, messaging on, not blocking user.
+// user, and reachable (see permissions.go).
 func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
 	q = strings.TrimSpace(q)
 	out := []Member{}
@@ -217,8 +217,7 @@ func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
 			OR ([[username]] >= {:lo} COLLATE NOCASE AND [[username]] < {:hi} COLLATE NOCASE))`,
 			dbx.Params{"lo": lo, "hi": hi})).
 		AndWhere(dbx.Not(dbx.HashExp{"id": user})).
-		AndWhere(dbx.NewExp("[[messaging_off]] = FALSE")).
-		AndWhere(dbx.NewExp("[[id]] NOT IN (SELECT [[user]] FROM {{blocks}} WHERE [[blocked]] = {:me})", dbx.Params{"me": user})).
+		AndWhere(dbx.NewExp("NOT "+unreachableSQL(CollectionNameUsers), dbx.Params{"sender": user})).
 		OrderBy("name").
 		Limit(int64(limit)).
 		All(&rows)

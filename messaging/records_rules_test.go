@@ -172,8 +172,7 @@ func TestRecords_Messages(t *testing.T) {
 				[]string{refusedBody}), c, total)
 		}),
 		worldCase("sender with messaging off → 403, same text", func(f *fixture, w world) tests.ApiScenario {
-			f.users["alice"].Set("messaging_off", true)
-			f.must(f.app.Save(f.users["alice"]))
+			f.setOff("alice")
 			return countIs(expect(create(f, "alice", map[string]any{"thread": w.group, "body": "while off"}), 403,
 				[]string{refusedBody}), c, total)
 		}),
@@ -516,8 +515,8 @@ func TestRecords_UserRoles(t *testing.T) {
 				[]string{`"message":"Only superusers can change roles."`}), f, "admin", "admin")
 		}},
 		{name: "user updates the rest of their profile", build: func(f *fixture) tests.ApiScenario {
-			return rolesAre(expect(patch(f, "alice", "alice", map[string]any{"name": "Alicia", "messaging_off": true}), 200,
-				[]string{`"name":"Alicia"`, `"messaging_off":true`}), f, "alice")
+			return rolesAre(expect(patch(f, "alice", "alice", map[string]any{"name": "Alicia", "username": "alicia"}), 200,
+				[]string{`"name":"Alicia"`, `"username":"alicia"`}), f, "alice")
 		}},
 		{name: "user resends the roles they already have", build: func(f *fixture) tests.ApiScenario {
 			return rolesAre(expect(patch(f, "admin", "admin", map[string]any{"roles": []string{"admin"}, "name": "Root"}), 200,

@@ -19,6 +19,9 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 		Id: "__messagingRealtimeUnpark__", Func: m.unparkMiddleware,
 	})
+	se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+		Id: "__messagingRelationGuard__", Func: m.guardRequest,
+	})
 
 	g := se.Router.Group("/api/messaging")
 	g.Bind(apis.RequireAuth(CollectionNameUsers))
@@ -41,6 +44,8 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.GET("/blocks", m.handleBlocks)
 	g.POST("/blocks", m.handleBlock)
 	g.DELETE("/blocks/{userId}", m.handleUnblock)
+	g.GET("/preferences", m.handlePreferences)
+	g.PATCH("/preferences", m.handleSetPreferences)
 	return se.Next()
 }
 

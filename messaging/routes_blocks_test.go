@@ -277,12 +277,10 @@ func TestRoutes_RefusalsLookAlike(t *testing.T) {
 	runCases(t, []apiCase{
 		start("recipient blocked the sender", func(f *fixture) { f.must(f.pm.Block(f.id("bob"), f.id("alice"))) }),
 		start("recipient has messaging off", func(f *fixture) {
-			f.users["bob"].Set("messaging_off", true)
-			f.must(f.app.Save(f.users["bob"]))
+			f.setOff("bob")
 		}),
 		start("sender has messaging off", func(f *fixture) {
-			f.users["alice"].Set("messaging_off", true)
-			f.must(f.app.Save(f.users["alice"]))
+			f.setOff("alice")
 		}),
 	})
 }

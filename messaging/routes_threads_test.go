@@ -671,14 +671,12 @@ func TestRoutes_Reply(t *testing.T) {
 			func(_ *fixture, w world) string { return w.blocked }),
 		rejected("other member turned messaging off → 403, same text", messaging.Config{}, 403, refusedBody, "alice",
 			func(f *fixture, w world) string {
-				f.users["bob"].Set("messaging_off", true)
-				f.must(f.app.Save(f.users["bob"]))
+				f.setOff("bob")
 				return w.direct
 			}),
 		rejected("sender turned messaging off → 403, same text", messaging.Config{}, 403, refusedBody, "alice",
 			func(f *fixture, w world) string {
-				f.users["alice"].Set("messaging_off", true)
-				f.must(f.app.Save(f.users["alice"]))
+				f.setOff("alice")
 				return w.group
 			}),
 		{name: "sender lacks a SendRoles role → 403, same text", cfg: messaging.Config{SendRoles: []string{"admin"}},

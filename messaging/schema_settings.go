@@ -48,3 +48,36 @@ func migrateSettingsDown(app core.App) error {
 	}
 	return app.Delete(c)
 }
+
+const settingsInForceMigrationName = "1795000011_messaging_settings_in_force.go"
+
+func init() {
+	core.AppMigrations.Register(migrateSettingsInForceUp, migrateSettingsInForceDown, settingsInForceMigrationName)
+}
+
+// migrateSettingsInForceUp adds in_force, first after the id, so the
+// dashboard shows the values in force next to the empty fields that mean
+// "default". The plugin rewrites it on every save and at start-up.
+func migrateSettingsInForceUp(app core.App) error {
+	c, err := app.FindCollectionByNameOrId(CollectionNameSettings)
+	if err != nil {
+		return fmt.Errorf("messaging migration: %w", err)
+	}
+	inForce := &core.JSONField{Name: "in_force", MaxSize: 100000,
+		Help: "Read-only: every limit in force now, the fields below overriding the app's defaults. Edits here are replaced."}
+	fields := core.NewFieldsList(c.Fields[0], inForce)
+	for _, f := range c.Fields[1:] {
+		fields.Add(f)
+	}
+	c.Fields = fields
+	return app.Save(c)
+}
+
+func migrateSettingsInForceDown(app core.App) error {
+	c, err := app.FindCollectionByNameOrId(CollectionNameSettings)
+	if err != nil {
+		return nil
+	}
+	c.Fields.RemoveByName("in_force")
+	return app.Save(c)
+}

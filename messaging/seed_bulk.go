@@ -131,7 +131,7 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 
 	// Users.
 	userTab := newBulkTable(ctx, conn, CollectionNameUsers, []string{"id", "email", "emailVisibility", "verified",
-		"password", "tokenKey", "name", "username", "avatar", "roles", "messaging_off", "message_emails_off", "created", "updated"}, &done)
+		"password", "tokenKey", "name", "username", "avatar", "roles", "created", "updated"}, &done)
 	defer userTab.close()
 	userIDs := make([]string, o.Users)
 	uid := newIDGen()
@@ -143,7 +143,7 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 		userIDs[i] = uid.next()
 		n := strconv.Itoa(i + 1)
 		err := userTab.add(userIDs[i], "user"+n+"@example.com", false, true, string(hash),
-			security.PseudorandomString(50), "User "+n, "user"+n, "", "[]", false, false, userTime, userTime)
+			security.PseudorandomString(50), "User "+n, "user"+n, "", "[]", userTime, userTime)
 		if err != nil {
 			return stats, err
 		}

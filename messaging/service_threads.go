@@ -88,29 +88,7 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 // users) for unknown users and ErrRefused when from may not write to every
 // one of them.
 func (m *Messaging) checkRecipients(app core.App, from *core.Record, ids []string, field string) error {
-	users, err := app.FindRecordsByIds(CollectionNameUsers, ids)
-	if err != nil {
-		return err
-	}
-	if len(users) != len(ids) {
-		return errInvalid(field, "unknown_recipient", "Unknown recipient.")
-	}
-	if !m.canSend(from) {
-		return errRefused()
-	}
-	for _, u := range users {
-		if u.GetBool("messaging_off") {
-			return errRefused()
-		}
-	}
-	blockers, err := blockedBy(app, from.Id, ids)
-	if err != nil {
-		return err
-	}
-	if len(blockers) > 0 {
-		return errRefused()
-	}
-	return nil
+	return m.checkReach(app, from.Id, ids, errInvalid(field, "unknown_recipient", "Unknown recipient."))
 }
 
 func directKey(a, b string) string {

@@ -2,15 +2,21 @@ package messaging
 
 import (
 	"encoding/json/v2"
+	"slices"
+	"strconv"
+	"strings"
 
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // CollectionNameSettings holds the one settings record through which site
 // owners change the plugin's limits in the dashboard, without code. An
-// empty field falls back to the value in Config.
+// empty field falls back to the value in Config; the read-only in_force
+// field shows every value in force.
 const CollectionNameSettings = "messaging_settings"
 
 // settingsRecordID is the id of the single settings record.
@@ -19,10 +25,107 @@ const settingsRecordID = "messagingconfig"
 // Limits are the effective limits and policies: Config, overridden by
 // whatever the settings record in the dashboard sets.
 type Limits struct {
-	MaxGroupSize     int
-	MaxBodyLength    int
-	SendRoles        []string
-	UnblockableRoles []string
+	MaxGroupSize     int      `json:"max_group_size"`
+	MaxBodyLength    int      `json:"max_body_length"`
+	SendRoles        []string `json:"send_roles"`
+	UnblockableRoles []string `json:"unblockable_roles"`
+}
+
+// A setting is one field of the settings record: how its stored value is
+// checked and where it goes in Limits. Later settings are one more entry
+// in the settings table (and a migration adding the field).
+type setting struct {
+	name string
+	// apply reads the raw record value into l. empty reports "not set"
+	// (the Config value stays); a non-nil error is the message shown to
+	// the site owner.
+	apply func(app core.App, raw any, l *Limits) (empty bool, err error)
+}
+
+// settings is every setting the dashboard offers.
+var settings = []setting{
+	intSetting("max_group_size", 2, 1000, func(l *Limits) *int { return &l.MaxGroupSize }),
+	intSetting("max_body_length", 1, 1000000, func(l *Limits) *int { return &l.MaxBodyLength }),
+	rolesSetting("send_roles", func(l *Limits) *[]string { return &l.SendRoles }),
+	rolesSetting("unblockable_roles", func(l *Limits) *[]string { return &l.UnblockableRoles }),
+}
+
+// intSetting is a whole number in [min, max]; 0 or empty means the default.
+func intSetting(name string, min, max int, field func(*Limits) *int) setting {
+	return setting{name: name, apply: func(_ core.App, raw any, l *Limits) (bool, error) {
+		f, ok := raw.(float64)
+		if !ok || f == 0 {
+			return true, nil
+		}
+		if f != float64(int(f)) || f < float64(min) || f > float64(max) {
+			return false, validation.NewError("validation_messaging_setting_range",
+				"Must be a whole number from "+strconv.Itoa(min)+" to "+strconv.Itoa(max)+", or 0 for the default.")
+		}
+		*field(l) = int(f)
+		return false, nil
+	}}
+}
+
+// rolesSetting is a JSON list of role names, each a value of the users
+// roles field; null or empty means the default, [] means "none".
+func rolesSetting(name string, field func(*Limits) *[]string) setting {
+	return setting{name: name, apply: func(app core.App, raw any, l *Limits) (bool, error) {
+		data, _ := raw.(types.JSONRaw)
+		if len(data) == 0 || string(data) == "null" {
+			return true, nil
+		}
+		var roles []string
+		if err := json.Unmarshal(data, &roles); err != nil {
+			return false, validation.NewError("validation_messaging_bad_roles",
+				`A list of role names, such as ["admin", "moderator"], or empty for the default.`)
+		}
+		known := knownRoles(app)
+		for _, r := range roles {
+			if strings.TrimSpace(r) == "" || (known != nil && !slices.Contains(known, r)) {
+				return false, validation.NewError("validation_messaging_unknown_role",
+					"Unknown role "+strconv.Quote(r)+": add it to the roles field of users first.")
+			}
+		}
+		*field(l) = roles
+		return false, nil
+	}}
+}
+
+// knownRoles lists the values of users.roles, or nil when the site has
+// made it something other than a select field.
+func knownRoles(app core.App) []string {
+	users, err := app.FindCachedCollectionByNameOrId(CollectionNameUsers)
+	if err != nil {
+		return nil
+	}
+	if f, ok := users.Fields.GetByName("roles").(*core.SelectField); ok {
+		return f.Values
+	}
+	return nil
+}
+
+// defaultLimits are the limits from Config alone.
+func (m *Messaging) defaultLimits() Limits {
+	return Limits{
+		MaxGroupSize:     m.config.MaxGroupSize,
+		MaxBodyLength:    m.config.MaxBodyLength,
+		SendRoles:        m.config.SendRoles,
+		UnblockableRoles: m.config.UnblockableRoles,
+	}
+}
+
+// limitsFrom applies the settings record r over Config. Invalid values
+// (only reachable by writing the database directly: the hooks refuse
+// them) keep the default, and come back as field errors.
+func (m *Messaging) limitsFrom(app core.App, r *core.Record) (Limits, validation.Errors) {
+	l := m.defaultLimits()
+	errs := validation.Errors{}
+	for _, s := range settings {
+		if _, err := s.apply(app, r.GetRaw(s.name), &l); err != nil {
+			errs[s.name] = err
+		}
+	}
+	return l, errs
 }
 
 // Limits returns the limits in force now.
@@ -30,51 +133,19 @@ func (m *Messaging) Limits() Limits {
 	if l := m.limits.Load(); l != nil {
 		return *l
 	}
-	l := Limits{
-		MaxGroupSize:     m.config.MaxGroupSize,
-		MaxBodyLength:    m.config.MaxBodyLength,
-		SendRoles:        m.config.SendRoles,
-		UnblockableRoles: m.config.UnblockableRoles,
-	}
-	r, err := m.app.FindRecordById(CollectionNameSettings, settingsRecordID)
-	if err != nil {
+	l := m.defaultLimits()
+	if r, err := m.app.FindRecordById(CollectionNameSettings, settingsRecordID); err == nil {
 		// Not migrated yet, or removed by a superuser: the config alone
 		// (creating the record clears the cache).
-		m.limits.Store(&l)
-		return l
-	}
-	if n := r.GetInt("max_group_size"); n >= 2 {
-		l.MaxGroupSize = n
-	}
-	if n := r.GetInt("max_body_length"); n >= 1 {
-		l.MaxBodyLength = n
-	}
-	if roles, ok := roleList(r, "send_roles"); ok {
-		l.SendRoles = roles
-	}
-	if roles, ok := roleList(r, "unblockable_roles"); ok {
-		l.UnblockableRoles = roles
+		l, _ = m.limitsFrom(m.app, r)
 	}
 	m.limits.Store(&l)
 	return l
 }
 
-// roleList reads a JSON list of role names; null (unset) means "use the
-// config", [] means "none".
-func roleList(r *core.Record, field string) ([]string, bool) {
-	raw, _ := r.GetRaw(field).(types.JSONRaw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, false
-	}
-	var roles []string
-	if err := json.Unmarshal(raw, &roles); err != nil {
-		return nil, false
-	}
-	return roles, true
-}
-
-// bindSettingsHooks keeps the cached limits fresh and the settings record
-// single.
+// bindSettingsHooks validates every save of the settings record, keeps it
+// single, shows the values in force in it, and keeps the cached limits
+// fresh.
 func (m *Messaging) bindSettingsHooks() {
 	forget := func(e *core.RecordEvent) error {
 		m.limits.Store(nil)
@@ -89,23 +160,41 @@ func (m *Messaging) bindSettingsHooks() {
 			if e.Record.Id != settingsRecordID {
 				return errInvalid("id", "single_settings", "There is one settings record ("+settingsRecordID+"); edit it instead.")
 			}
-			return e.Next()
+			return m.checkSettings(e)
 		},
 	})
-	m.app.OnRecordValidate(CollectionNameSettings).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingSettingsValidate__",
-		Func: func(e *core.RecordEvent) error {
-			for _, f := range []string{"send_roles", "unblockable_roles"} {
-				raw, _ := e.Record.GetRaw(f).(types.JSONRaw)
-				if len(raw) == 0 || string(raw) == "null" {
-					continue
-				}
-				var roles []string
-				if err := json.Unmarshal(raw, &roles); err != nil {
-					return errInvalid(f, "bad_roles", `A list of role names, such as ["admin", "moderator"], or empty for the default.`)
-				}
+	m.app.OnRecordUpdate(CollectionNameSettings).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingSettingsValidate__", Func: m.checkSettings,
+	})
+	m.app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Id: "__messagingSettingsInForce__", Func: m.refreshInForce,
+	})
+}
+
+// checkSettings refuses invalid values with a message per field, and
+// writes the values in force into in_force. It runs on every save, from
+// the dashboard, the API or code, before validation.
+func (m *Messaging) checkSettings(e *core.RecordEvent) error {
+	l, errs := m.limitsFrom(e.App, e.Record)
+	if len(errs) > 0 {
+		return router.NewBadRequestError("Invalid messaging settings.", invalidError{errs})
+	}
+	e.Record.Set("in_force", l)
+	return e.Next()
+}
+
+// refreshInForce rewrites in_force at start-up, since the Config defaults
+// behind the empty fields may have changed with the code.
+func (m *Messaging) refreshInForce(e *core.ServeEvent) error {
+	r, err := e.App.FindRecordById(CollectionNameSettings, settingsRecordID)
+	if err == nil {
+		l, _ := m.limitsFrom(e.App, r)
+		want, _ := json.Marshal(l)
+		if got, _ := r.GetRaw("in_force").(types.JSONRaw); string(got) != string(want) {
+			if err := e.App.Save(r); err != nil {
+				e.App.Logger().Error("messaging: can't show the settings in force", "error", err)
 			}
-			return e.Next()
-		},
-	})
+		}
+	}
+	return e.Next()
 }

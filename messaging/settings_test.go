@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -60,63 +61,83 @@ func TestSettings_OverrideConfigWithoutCode(t *testing.T) {
 	}
 }
 
+// Every settings case checks what is stored and in force afterwards, not
+// only the status: a refused edit leaves the limits as they were.
 func TestSettings_RecordsAPI(t *testing.T) {
 	t.Parallel()
-	var f *fixture
-	factory := func(t testing.TB) *tests.TestApp {
-		f = newFixture(t, messaging.Config{})
-		return f.app
-	}
 	url := "/api/collections/" + messaging.CollectionNameSettings + "/records"
-	scenarios := []tests.ApiScenario{
-		{
-			Name: "a member can't read the settings", Method: http.MethodGet, URL: url,
-			TestAppFactory: factory, ExpectedStatus: http.StatusForbidden, ExpectedContent: []string{`"status":403`},
-		},
-		{
-			Name: "a member can't change the settings", Method: http.MethodPatch, URL: url + "/messagingconfig",
-			Body:           strings.NewReader(`{"max_group_size":1000}`),
-			TestAppFactory: factory, ExpectedStatus: http.StatusForbidden, ExpectedContent: []string{`"status":403`},
-		},
-		{
-			Name: "a second settings record is refused", Method: http.MethodPost, URL: url,
-			Body:           strings.NewReader(`{"max_group_size":5}`),
-			TestAppFactory: factory, ExpectedStatus: http.StatusBadRequest,
-			ExpectedContent: []string{"validation_messaging_single_settings"},
-		},
-		{
-			Name: "roles must be a list of names", Method: http.MethodPatch, URL: url + "/messagingconfig",
-			Body:           strings.NewReader(`{"send_roles":{"admin":true}}`),
-			TestAppFactory: factory, ExpectedStatus: http.StatusBadRequest,
-			ExpectedContent: []string{"validation_messaging_bad_roles"},
-		},
-		{
-			Name: "the superuser changes a limit", Method: http.MethodPatch, URL: url + "/messagingconfig",
-			Body:           strings.NewReader(`{"max_group_size":3}`),
-			TestAppFactory: factory, ExpectedStatus: http.StatusOK,
-			ExpectedContent: []string{`"max_group_size":3`},
-			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
-				if got := f.pm.Limits().MaxGroupSize; got != 3 {
-					t.Errorf("MaxGroupSize after the dashboard edit = %d, want 3", got)
-				}
-			},
-		},
-	}
-	for i := range scenarios {
-		s := &scenarios[i]
-		who := "superuser"
-		if strings.HasPrefix(s.Name, "a member") {
-			who = "alice"
-		}
-		s.Headers = map[string]string{}
-		build := s.TestAppFactory
-		s.TestAppFactory = func(t testing.TB) *tests.TestApp {
-			app := build(t)
-			for k, v := range f.token(who) {
-				s.Headers[k] = v
+	rec := url + "/messagingconfig"
+	limitsAre := func(s tests.ApiScenario, f *fixture, want messaging.Limits) tests.ApiScenario {
+		s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, _ *http.Response) {
+			if got := f.pm.Limits(); !reflect.DeepEqual(got, want) {
+				t.Errorf("limits after the request = %+v, want %+v", got, want)
 			}
-			return app
 		}
-		s.Test(t)
+		return s
 	}
+	defaults := messaging.Limits{MaxGroupSize: 20, MaxBodyLength: 10000, UnblockableRoles: []string{"admin", "moderator"}}
+	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
+		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
+			who := "superuser"
+			if strings.HasPrefix(name, "a member") {
+				who = "alice"
+			}
+			return limitsAre(expect(f.as(who, http.MethodPatch, rec, body), status, content), f, want)
+		}}
+	}
+	with := func(change func(*messaging.Limits)) messaging.Limits {
+		l := defaults
+		change(&l)
+		return l
+	}
+	runCases(t, []apiCase{
+		{name: "a member can't list the settings", build: func(f *fixture) tests.ApiScenario {
+			return expect(f.as("alice", http.MethodGet, url, nil), 403, []string{`"status":403`}, "max_group_size")
+		}},
+		{name: "a member can't view the settings", build: func(f *fixture) tests.ApiScenario {
+			return expect(f.as("alice", http.MethodGet, rec, nil), 403, []string{`"status":403`}, "max_group_size")
+		}},
+		patch("a member can't change the settings", `{"max_group_size":3}`, 403, []string{`"status":403`}, defaults),
+		{name: "a second settings record is refused", build: func(f *fixture) tests.ApiScenario {
+			return expect(f.as("superuser", http.MethodPost, url, `{"max_group_size":5}`), 400,
+				[]string{fieldError("id", "single_settings")})
+		}},
+		patch("roles must be a list of names", `{"send_roles":{"admin":true}}`, 400,
+			[]string{fieldError("send_roles", "bad_roles")}, defaults),
+		patch("roles must exist on users", `{"unblockable_roles":["admin","owner"]}`, 400,
+			[]string{fieldError("unblockable_roles", "unknown_role"), `Unknown role \"owner\"`}, defaults),
+		patch("an empty role name is refused", `{"send_roles":[""]}`, 400,
+			[]string{fieldError("send_roles", "unknown_role")}, defaults),
+		patch("group size 1 is refused", `{"max_group_size":1}`, 400,
+			[]string{fieldError("max_group_size", "setting_range"), "from 2 to 1000"}, defaults),
+		patch("group size over the member list's capacity is refused", `{"max_group_size":1001}`, 400,
+			[]string{fieldError("max_group_size", "setting_range")}, defaults),
+		patch("a body limit over the field's size is refused", `{"max_body_length":1000001}`, 400,
+			[]string{fieldError("max_body_length", "setting_range")}, defaults),
+		patch("several bad fields are all named", `{"max_group_size":1,"send_roles":["nobody"]}`, 400,
+			[]string{fieldError("max_group_size", "setting_range"), `"send_roles":{"code":"validation_messaging_unknown_role"`}, defaults),
+		patch("the superuser changes a limit and sees it in force", `{"max_group_size":3}`, 200,
+			[]string{`"max_group_size":3`, `"in_force":{"max_group_size":3,"max_body_length":10000,"send_roles":[],"unblockable_roles":["admin","moderator"]}`},
+			with(func(l *messaging.Limits) { l.MaxGroupSize = 3 })),
+		patch("0 means the default", `{"max_group_size":0,"send_roles":["admin"]}`, 200,
+			[]string{`"in_force":{"max_group_size":20,"max_body_length":10000,"send_roles":["admin"],`},
+			with(func(l *messaging.Limits) { l.SendRoles = []string{"admin"} })),
+		patch("[] means no unblockable role", `{"unblockable_roles":[]}`, 200,
+			[]string{`"unblockable_roles":[]}`},
+			with(func(l *messaging.Limits) { l.UnblockableRoles = []string{} })),
+		patch("an edit of in_force is replaced by the values in force", `{"in_force":{"max_group_size":999}}`, 200,
+			[]string{`"in_force":{"max_group_size":20,`}, defaults),
+	})
+}
+
+// The dashboard shows the values in force as soon as the app serves, also
+// the ones that come from Config.
+func TestSettings_InForceShownAtStart(t *testing.T) {
+	t.Parallel()
+	runCases(t, []apiCase{{name: "config defaults in force", cfg: messaging.Config{MaxGroupSize: 7},
+		build: func(f *fixture) tests.ApiScenario {
+			return expect(f.as("superuser", http.MethodGet,
+				"/api/collections/"+messaging.CollectionNameSettings+"/records/messagingconfig", nil), 200,
+				[]string{`"in_force":{"max_group_size":7,"max_body_length":10000,`, `"max_group_size":0`})
+		}}})
 }
