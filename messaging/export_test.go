@@ -7,3 +7,10 @@ import "github.com/pocketbase/pocketbase/tools/subscriptions"
 func WrapRealtimeClientForTest(c *subscriptions.DefaultClient) subscriptions.Client {
 	return newLiveClient(c)
 }
+
+// MigratePreferencesDownForTest and MigratePreferencesUpForTest run the
+// preferences migration, to test how it moves existing values.
+var (
+	MigratePreferencesDownForTest = migratePreferencesDown
+	MigratePreferencesUpForTest   = migratePreferencesUp
+)
