@@ -7,3 +7,7 @@ import "github.com/pocketbase/pocketbase/tools/subscriptions"
 func WrapRealtimeClientForTest(c *subscriptions.DefaultClient) subscriptions.Client {
 	return newLiveClient(c)
 }
+
+// PluginCollectionsForTest exposes the collections a user deletion clears
+// with SQL.
+func PluginCollectionsForTest() []string { return pluginCollections() }

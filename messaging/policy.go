@@ -90,6 +90,11 @@ func (m *Messaging) checkCanPost(app core.App, kind string, members []string, au
 				peer = u
 			}
 		}
+		if peer == author {
+			// The other person's account was deleted: the thread stays
+			// readable, but there is no one to send to.
+			return errRefused()
+		}
 	}
 	var people []struct {
 		ID           string                  `db:"id"`

@@ -52,7 +52,8 @@ func (m *Messaging) MarkUnread(user, threadID string) error {
 		}
 		var newest int
 		err = tx.DB().NewQuery(`SELECT COALESCE(MAX([[seq]]), 0) FROM {{messages}}
-			WHERE [[thread]] = {:thread} AND [[author]] != '' AND [[author]] != {:user} AND [[deleted]] = FALSE`).
+			WHERE [[thread]] = {:thread} AND ([[author]] != '' OR [[author_deleted]]) AND [[author]] != {:user}
+				AND [[deleted]] = FALSE`).
 			Bind(dbx.Params{"thread": threadID, "user": user}).Row(&newest)
 		if err != nil || newest == 0 {
 			return err
