@@ -411,3 +411,29 @@ func TestDeleteUser_PluginCollectionsCovered(t *testing.T) {
 		t.Errorf("only %d collections refer to users", len(refs))
 	}
 }
+
+// BenchmarkDeleteUser_TenThousandMessages times deleting a user who wrote
+// 10,000 messages in two threads (the write transaction's whole length).
+//
+//	GOTOOLCHAIN=auto go test ./messaging -run '^$' -bench DeleteUser -benchtime 5x
+func BenchmarkDeleteUser_TenThousandMessages(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		f := newFixture(b, messaging.Config{})
+		direct, _ := f.start("alice", []string{"bob"}, "", "hi bob")
+		group, _ := f.start("bob", []string{"alice", "carol"}, "Big", "hi all")
+		f.bulkMessages(direct.Id, "bob", 6000)
+		f.bulkMessages(group.Id, "bob", 4000)
+		bob, err := f.app.FindRecordById(messaging.CollectionNameUsers, f.id("bob"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := f.app.Delete(bob); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		f.app.Cleanup()
+		b.StartTimer()
+	}
+}
