@@ -30,6 +30,9 @@ type Page[T any] struct {
 // It walks the (user, left, archived, last_activity) index, so a page
 // costs the same whatever the number of threads or messages.
 func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
+	if err := checkSearch(q.Search); err != nil {
+		return Page[ThreadView]{}, err
+	}
 	limit := m.limit(q.Limit)
 	// The flag and the limit are written into the SQL: bound, SQLite
 	// treats them as possibly plan-changing and re-prepares the cached
@@ -204,6 +207,9 @@ func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 // q (case-insensitive) and who could receive a message from user: not
 // user, messaging on, not blocking user.
 func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
+	if err := checkSearch(q); err != nil {
+		return nil, err
+	}
 	q = strings.TrimSpace(q)
 	out := []Member{}
 	if q == "" {

@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/pocketbase/dbx"
@@ -89,11 +88,10 @@ func (m *Messaging) SetArchived(user, threadID string, archived bool) error {
 // SetTags replaces user's tags on thread. Every tag must be one of user's
 // own records in the tags collection (ErrInvalid otherwise).
 func (m *Messaging) SetTags(user, threadID string, tagIDs []string) error {
-	clean := make([]string, 0, len(tagIDs))
-	for _, t := range tagIDs {
-		if t = strings.TrimSpace(t); t != "" && !slices.Contains(clean, t) {
-			clean = append(clean, t)
-		}
+	max := maxTags(m.app)
+	clean, ok := cleanIDs(tagIDs, max)
+	if !ok {
+		return errTooManyTags(max)
 	}
 	return m.updateMembership(user, threadID, func(r *core.Record) error {
 		r.Set("tags", clean)
@@ -155,11 +153,9 @@ func (m *Messaging) Leave(user, threadID string) error {
 // Errors: ErrNotFound, ErrForbidden (direct thread), ErrInvalid (unknown
 // user, already a member, group too large), ErrRefused (see Start).
 func (m *Messaging) AddMembers(user, threadID string, users []string) error {
-	var added []string
-	for _, u := range users {
-		if u = strings.TrimSpace(u); u != "" && !slices.Contains(added, u) {
-			added = append(added, u)
-		}
+	added, ok := cleanIDs(users, m.Limits().MaxGroupSize)
+	if !ok {
+		return errGroupTooLarge("users", m.Limits().MaxGroupSize)
 	}
 	if len(added) == 0 {
 		return errInvalid("users", "no_users", "Choose at least one person to add.")
@@ -182,8 +178,7 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 			}
 		}
 		if max := m.Limits().MaxGroupSize; len(current)+len(added) > max {
-			return errInvalid("users", "group_too_large",
-				"A conversation can have at most "+strconv.Itoa(max)+" members.")
+			return errGroupTooLarge("users", max)
 		}
 		from, err := tx.FindRecordById(CollectionNameUsers, user)
 		if err != nil {
