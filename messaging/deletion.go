@@ -78,6 +78,9 @@ func (m *Messaging) clearDeletedUser(e *core.RecordEvent) error {
 // collections, each kind of reference in one statement whatever its
 // number of rows.
 func clearUserReferences(tx core.App, user *core.Record) error {
+	if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameMessages); err != nil {
+		return nil // not migrated (yet, or any more): nothing of ours to clear
+	}
 	db := tx.DB()
 	p := dbx.Params{"user": user.Id}
 

@@ -153,9 +153,10 @@ func (m *Messaging) Leave(user, threadID string) error {
 // Errors: ErrNotFound, ErrForbidden (direct thread), ErrInvalid (unknown
 // user, already a member, group too large), ErrRefused (see Start).
 func (m *Messaging) AddMembers(user, threadID string, users []string) error {
-	added, ok := cleanIDs(users, m.Limits().MaxGroupSize)
+	max := m.Limits().MaxGroupSize
+	added, ok := cleanIDs(users, max)
 	if !ok {
-		return errGroupTooLarge("users", m.Limits().MaxGroupSize)
+		return errGroupTooLarge("users", max)
 	}
 	if len(added) == 0 {
 		return errInvalid("users", "no_users", "Choose at least one person to add.")
@@ -177,7 +178,7 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 				return errInvalid("users", "already_member", "Already a member of this conversation.")
 			}
 		}
-		if max := m.Limits().MaxGroupSize; len(current)+len(added) > max {
+		if len(current)+len(added) > max {
 			return errGroupTooLarge("users", max)
 		}
 		from, err := tx.FindRecordById(CollectionNameUsers, user)
