@@ -14,3 +14,7 @@ var (
 	MigratePreferencesDownForTest = migratePreferencesDown
 	MigratePreferencesUpForTest   = migratePreferencesUp
 )
+
+// PluginCollectionsForTest exposes the collections a user deletion clears
+// with SQL.
+func PluginCollectionsForTest() []string { return pluginCollections() }

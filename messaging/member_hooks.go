@@ -78,6 +78,10 @@ func validateMemberTags(e *core.RecordEvent) error {
 	if len(tags) == 0 {
 		return e.Next()
 	}
+	// Over the limit is refused before the query, whichever way it came.
+	if max := maxTags(e.App); len(tags) > max {
+		return errTooManyTags(max)
+	}
 	var owned []string
 	err := e.App.DB().Select("id").From(CollectionNameTags).
 		Where(inList("id", "tags", tags)).

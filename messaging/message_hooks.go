@@ -59,6 +59,8 @@ func (m *Messaging) forceMessageAuthor(e *core.RecordRequestEvent) error {
 
 func (m *Messaging) validateNewMessage(e *core.RecordEvent) error {
 	e.Record.Set("deleted", false)
+	// Only deleting a user marks messages as theirs (deletion.go).
+	e.Record.Set("author_deleted", false)
 	body, err := m.normalizeBody(e.Record.GetString("body"))
 	if err != nil {
 		return err
@@ -159,7 +161,7 @@ func (m *Messaging) forgetFailedMessage(e *core.RecordErrorEvent) error {
 // deletion final: a deleted message's body is erased, and stays so.
 func (m *Messaging) validateMessageUpdate(e *core.RecordEvent) error {
 	old := e.Record.Original()
-	for _, f := range []string{"thread", "author", "seq"} {
+	for _, f := range []string{"thread", "author", "seq", "author_deleted"} {
 		if e.Record.GetString(f) != old.GetString(f) {
 			return errInvalid(f, "immutable", "This field can't be changed.")
 		}
@@ -206,8 +208,8 @@ func (m *Messaging) withUncount(e *core.RecordEvent) error {
 			return err
 		}
 		author := e.Record.GetString("author")
-		if author == "" {
-			return nil
+		if author == "" && !e.Record.GetBool("author_deleted") {
+			return nil // a system note counted for no one
 		}
 		_, err := tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = [[unread]] - 1
 			WHERE [[thread]] = {:thread} AND [[left]] = FALSE AND [[user]] != {:author}

@@ -134,6 +134,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindMemberHooks()
 	m.bindBlockHooks()
 	m.bindUserHooks()
+	m.bindDeletionHooks()
 	m.bindSettingsHooks()
 	m.bindRelationGuard()
 	m.bindRealtime()

@@ -30,6 +30,9 @@ type Page[T any] struct {
 // It walks the (user, left, archived, last_activity) index, so a page
 // costs the same whatever the number of threads or messages.
 func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
+	if err := checkSearch(q.Search); err != nil {
+		return Page[ThreadView]{}, err
+	}
 	limit := m.limit(q.Limit)
 	// The flag and the limit are written into the SQL: bound, SQLite
 	// treats them as possibly plan-changing and re-prepares the cached
@@ -140,8 +143,8 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 	}
 	// The membership check is in the same statement: a non-member gets no
 	// rows, like a member of an empty thread, so it is told apart below.
-	rows, err := m.query(`SELECT id, thread, author, deleted, seq, created,
-			CASE WHEN deleted THEN '' ELSE body END, author = ''
+	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
+			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted
 		FROM messages
 		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
 			WHERE thread = ?1 AND user = ?3 AND "left" = FALSE)
@@ -153,7 +156,7 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 	page := Page[MessageView]{Items: make([]MessageView, 0, limit+1)}
 	for rows.Next() {
 		var v MessageView
-		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System); err != nil {
+		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System); err != nil {
 			return Page[MessageView]{}, err
 		}
 		page.Items = append(page.Items, v)
@@ -204,6 +207,9 @@ func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 // q (case-insensitive) and who could receive a message from user: not
 // user, and reachable (see permissions.go).
 func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
+	if err := checkSearch(q); err != nil {
+		return nil, err
+	}
 	q = strings.TrimSpace(q)
 	out := []Member{}
 	if q == "" {

@@ -18,13 +18,15 @@ type CountFix struct {
 }
 
 // expectedUnreadSQL is the definition of an unread count: messages by
-// someone else (system notes excluded), not deleted, after the member's
-// last read position; zero for a member who left. insertMessage,
-// withUncount, MarkRead and MarkUnread maintain exactly this.
+// someone else (system notes excluded; messages of a deleted user
+// included, see deletion.go), not deleted, after the member's last read
+// position; zero for a member who left. insertMessage, withUncount,
+// MarkRead and MarkUnread maintain exactly this.
 const expectedUnreadSQL = `CASE WHEN tm.[[left]] THEN 0 ELSE (
 	SELECT COUNT(*) FROM {{messages}} msg
 	WHERE msg.[[thread]] = tm.[[thread]] AND msg.[[seq]] > tm.[[last_read_seq]]
-		AND msg.[[author]] != '' AND msg.[[author]] != tm.[[user]] AND msg.[[deleted]] = FALSE) END`
+		AND (msg.[[author]] != '' OR msg.[[author_deleted]]) AND msg.[[author]] != tm.[[user]]
+		AND msg.[[deleted]] = FALSE) END`
 
 // Recount recomputes every member's unread count from the messages, in one
 // transaction, and returns the counts it had to fix (none, when the

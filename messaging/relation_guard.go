@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ganigeorgiev/fexpr"
@@ -39,7 +40,7 @@ import (
 // The guard is decided by the schema alone, never by data, so a refusal
 // itself discloses nothing. Walking a path hop by hop:
 //
-//  1. A hop may land on a private collection (privateCollections) only
+//  1. A hop may land on a private collection (pluginCollections) only
 //     through a single, forward relation from another private collection,
 //     or the path must start there. PocketBase checks the landing
 //     collection's list rule for exactly those hops, row for row.
@@ -69,20 +70,11 @@ func errPrivateRelation(param string) *router.ApiError {
 	return errInvalid(param, "private_relation", msg)
 }
 
-// privateCollections are the collections whose rows belong to
-// conversations or to one member's messaging state.
-var privateCollections = []string{
-	CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
-	CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences,
-}
-
+// isPrivate reports whether c is one of the plugin's collections, whose
+// rows all belong to conversations, to one member's messaging state or to
+// the site's settings.
 func isPrivate(c *core.Collection) bool {
-	for _, name := range privateCollections {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(pluginCollections(), c.Name)
 }
 
 // viaPattern is PocketBase's back-relation syntax, collection_via_field.

@@ -18,6 +18,17 @@ const (
 	CollectionNameUsers         = "users"
 )
 
+// pluginCollections are the collections this plugin owns: every row in
+// them belongs to a conversation, to one member's messaging state, or to
+// the site's messaging settings. The relation guard keeps client filters
+// out of them, and a user deletion clears them with set-based SQL; a new
+// plugin collection belongs here (TestDeleteUser_PluginCollectionsCovered
+// fails until a new one with a relation to users is).
+func pluginCollections() []string {
+	return []string{CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
+		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences}
+}
+
 // Thread kinds, the values of threads.kind.
 const (
 	KindDirect = "direct"

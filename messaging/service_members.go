@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/pocketbase/dbx"
@@ -52,7 +51,8 @@ func (m *Messaging) MarkUnread(user, threadID string) error {
 		}
 		var newest int
 		err = tx.DB().NewQuery(`SELECT COALESCE(MAX([[seq]]), 0) FROM {{messages}}
-			WHERE [[thread]] = {:thread} AND [[author]] != '' AND [[author]] != {:user} AND [[deleted]] = FALSE`).
+			WHERE [[thread]] = {:thread} AND ([[author]] != '' OR [[author_deleted]]) AND [[author]] != {:user}
+				AND [[deleted]] = FALSE`).
 			Bind(dbx.Params{"thread": threadID, "user": user}).Row(&newest)
 		if err != nil || newest == 0 {
 			return err
@@ -88,11 +88,10 @@ func (m *Messaging) SetArchived(user, threadID string, archived bool) error {
 // SetTags replaces user's tags on thread. Every tag must be one of user's
 // own records in the tags collection (ErrInvalid otherwise).
 func (m *Messaging) SetTags(user, threadID string, tagIDs []string) error {
-	clean := make([]string, 0, len(tagIDs))
-	for _, t := range tagIDs {
-		if t = strings.TrimSpace(t); t != "" && !slices.Contains(clean, t) {
-			clean = append(clean, t)
-		}
+	max := maxTags(m.app)
+	clean, ok := cleanIDs(tagIDs, max)
+	if !ok {
+		return errTooManyTags(max)
 	}
 	return m.updateMembership(user, threadID, func(r *core.Record) error {
 		r.Set("tags", clean)
@@ -154,11 +153,10 @@ func (m *Messaging) Leave(user, threadID string) error {
 // Errors: ErrNotFound, ErrForbidden (direct thread), ErrInvalid (unknown
 // user, already a member, group too large), ErrRefused (see Start).
 func (m *Messaging) AddMembers(user, threadID string, users []string) error {
-	var added []string
-	for _, u := range users {
-		if u = strings.TrimSpace(u); u != "" && !slices.Contains(added, u) {
-			added = append(added, u)
-		}
+	max := m.Limits().MaxGroupSize
+	added, ok := cleanIDs(users, max)
+	if !ok {
+		return errGroupTooLarge("users", max)
 	}
 	if len(added) == 0 {
 		return errInvalid("users", "no_users", "Choose at least one person to add.")
@@ -180,9 +178,8 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 				return errInvalid("users", "already_member", "Already a member of this conversation.")
 			}
 		}
-		if max := m.Limits().MaxGroupSize; len(current)+len(added) > max {
-			return errInvalid("users", "group_too_large",
-				"A conversation can have at most "+strconv.Itoa(max)+" members.")
+		if len(current)+len(added) > max {
+			return errGroupTooLarge("users", max)
 		}
 		from, err := tx.FindRecordById(CollectionNameUsers, user)
 		if err != nil {

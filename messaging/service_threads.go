@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/pocketbase/dbx"
@@ -32,21 +31,23 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 		return nil, nil, errInvalid("subject", "subject_too_long", "The subject can't be longer than 200 characters.")
 	}
 
-	others := make([]string, 0, len(recipients))
-	for _, r := range recipients {
-		if r = strings.TrimSpace(r); r != "" && r != sender && !slices.Contains(others, r) {
-			others = append(others, r)
+	max := m.Limits().MaxGroupSize
+	// The sender may be among the recipients: up to max ids can be valid.
+	others, ok := cleanIDs(recipients, max)
+	if !ok {
+		return nil, nil, errGroupTooLarge("recipients", max)
+	}
+	if i := slices.Index(others, sender); i >= 0 {
+		others = slices.Delete(others, i, i+1)
+		if len(others) == 0 {
+			return nil, nil, errInvalid("recipients", "only_self", "You can't message only yourself.")
 		}
 	}
 	if len(others) == 0 {
-		if slices.Contains(recipients, sender) {
-			return nil, nil, errInvalid("recipients", "only_self", "You can't message only yourself.")
-		}
 		return nil, nil, errInvalid("recipients", "no_recipients", "Choose at least one recipient.")
 	}
-	if max := m.Limits().MaxGroupSize; len(others)+1 > max {
-		return nil, nil, errInvalid("recipients", "group_too_large",
-			"A conversation can have at most "+strconv.Itoa(max)+" members.")
+	if len(others)+1 > max {
+		return nil, nil, errGroupTooLarge("recipients", max)
 	}
 
 	err = m.app.RunInTransaction(func(tx core.App) error {

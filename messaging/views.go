@@ -16,16 +16,19 @@ type Member struct {
 }
 
 // MessageView is a message as the API returns it. A deleted message keeps
-// its place with an empty body; a system note has no author.
+// its place with an empty body; a system note has no author; a message
+// whose author's account was deleted has no author either, but
+// AuthorDeleted set (show it as from "Deleted user").
 type MessageView struct {
-	ID      string `json:"id" db:"id"`
-	Thread  string `json:"thread" db:"thread"`
-	Author  string `json:"author" db:"author"`
-	Body    string `json:"body" db:"body"`
-	Deleted bool   `json:"deleted" db:"deleted"`
-	System  bool   `json:"system" db:"system"`
-	Seq     int    `json:"seq" db:"seq"`
-	Created string `json:"created" db:"created"`
+	ID            string `json:"id" db:"id"`
+	Thread        string `json:"thread" db:"thread"`
+	Author        string `json:"author" db:"author"`
+	Body          string `json:"body" db:"body"`
+	Deleted       bool   `json:"deleted" db:"deleted"`
+	System        bool   `json:"system" db:"system"`
+	Seq           int    `json:"seq" db:"seq"`
+	Created       string `json:"created" db:"created"`
+	AuthorDeleted bool   `json:"authorDeleted" db:"author_deleted"`
 }
 
 // Tag is one of a user's own labels.
@@ -54,14 +57,15 @@ type ThreadView struct {
 
 func messageView(r *core.Record) *MessageView {
 	v := &MessageView{
-		ID:      r.Id,
-		Thread:  r.GetString("thread"),
-		Author:  r.GetString("author"),
-		Deleted: r.GetBool("deleted"),
-		Seq:     r.GetInt("seq"),
-		Created: r.GetString("created"),
+		ID:            r.Id,
+		Thread:        r.GetString("thread"),
+		Author:        r.GetString("author"),
+		AuthorDeleted: r.GetBool("author_deleted"),
+		Deleted:       r.GetBool("deleted"),
+		Seq:           r.GetInt("seq"),
+		Created:       r.GetString("created"),
 	}
-	v.System = v.Author == ""
+	v.System = v.Author == "" && !v.AuthorDeleted
 	if !v.Deleted {
 		v.Body = r.GetString("body")
 	}
@@ -105,6 +109,7 @@ type threadRow struct {
 	Created      string
 	MsgID        sql.NullString
 	MsgAuthor    sql.NullString
+	MsgAuthorDel sql.NullBool
 	MsgBody      sql.NullString
 	MsgDeleted   sql.NullBool
 	MsgSeq       sql.NullInt64
@@ -119,7 +124,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		var r threadRow
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
 			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
-			&r.MsgID, &r.MsgAuthor, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated)
+			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +141,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, tm.archived,
 		tm.tags, tm.last_activity, tm.id AS member_id,
 		t.subject, t.kind, t.members, t.created,
-		lm.id AS msg_id, lm.author AS msg_author, lm.body AS msg_body,
+		lm.id AS msg_id, lm.author AS msg_author, lm.author_deleted AS msg_author_deleted, lm.body AS msg_body,
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created
 	FROM thread_members tm
 	JOIN threads t ON t.id = tm.thread
@@ -183,13 +188,14 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 		}
 		if r.MsgID.Valid {
 			v.LastMessage = &MessageView{
-				ID:      r.MsgID.String,
-				Thread:  r.Thread,
-				Author:  r.MsgAuthor.String,
-				Deleted: r.MsgDeleted.Bool,
-				System:  r.MsgAuthor.String == "",
-				Seq:     int(r.MsgSeq.Int64),
-				Created: r.MsgCreated.String,
+				ID:            r.MsgID.String,
+				Thread:        r.Thread,
+				Author:        r.MsgAuthor.String,
+				AuthorDeleted: r.MsgAuthorDel.Bool,
+				Deleted:       r.MsgDeleted.Bool,
+				System:        r.MsgAuthor.String == "" && !r.MsgAuthorDel.Bool,
+				Seq:           int(r.MsgSeq.Int64),
+				Created:       r.MsgCreated.String,
 			}
 			if !v.LastMessage.Deleted {
 				v.LastMessage.Body = r.MsgBody.String
