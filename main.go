@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pbmessaging/pbmessaging/internal/sqlitedb"
 	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pbmessaging/pbmessaging/sqlitedb"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
