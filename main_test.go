@@ -67,10 +67,11 @@ func appBinary(t *testing.T) string {
 // proc is a running "serve" (the binary or "go run"), in a process group
 // of its own so that stopping "go run" stops the app it started too.
 type proc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
-	base string
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	base   string
+	exited chan struct{} // closed once the process has been waited for
+	err    error         // its exit error, set before exited is closed
 }
 
 type syncBuffer struct {
@@ -99,19 +100,18 @@ func serve(t *testing.T, dir string, argv ...string) *proc {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &proc{cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1), base: "http://" + addr}
+	p := &proc{cmd: cmd, out: &syncBuffer{}, base: "http://" + addr, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- cmd.Wait() }()
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() { p.stop(t) })
 	deadline := time.Now().Add(3 * time.Minute) // "go run" may link first
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("%s exited: %v\n%s", strings.Join(argv, " "), err, p.out)
+		case <-p.exited:
+			t.Fatalf("%s exited: %v\n%s", strings.Join(argv, " "), p.err, p.out)
 		case <-time.After(200 * time.Millisecond):
 		}
 		resp, err := http.Get(p.base + "/api/health")
@@ -130,15 +130,17 @@ func serve(t *testing.T, dir string, argv ...string) *proc {
 // shuts down cleanly and flushes its logs; it is a no-op once stopped.
 func (p *proc) stop(t *testing.T) {
 	t.Helper()
-	if p.cmd.ProcessState != nil {
+	select {
+	case <-p.exited:
 		return
+	default:
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
 	select {
-	case <-p.done:
+	case <-p.exited:
 	case <-time.After(30 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
+		<-p.exited
 		t.Errorf("serve did not stop on SIGINT\n%s", p.out)
 	}
 }
