@@ -1,15 +1,19 @@
 // Command pbmessaging is PocketBase with the messaging plugin: run
 // "go run . serve" and open http://127.0.0.1:8090/_/ for the dashboard.
+//
+// The site lives in the working directory, however the binary was built or
+// started: ./pb_data, ./pb_public, ./pb_hooks and ./pb_migrations (the last
+// two next to --dir, as in PocketBase). Dev mode (every SQL statement
+// printed, message bodies included) is off unless --dev is given.
 package main
 
 import (
 	"log"
+	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 
-	"github.com/pbmessaging/pbmessaging/internal/sqlitedb"
 	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pbmessaging/pbmessaging/sqlitedb"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -20,50 +24,59 @@ import (
 
 func main() {
 	app := pocketbase.NewWithConfig(pocketbase.Config{
-		DefaultDev: isGoRun(), // as pocketbase.New() does
-		DBConnect:  sqlitedb.Connect,
+		// pocketbase.New() guesses dev mode and the data dir from where
+		// the binary lives, and guesses wrong both ways: a cached "go run"
+		// runs from the build cache (so pb_data and pb_public would be
+		// looked up there, and dev mode is off), while any binary that
+		// happens to sit in the temp dir is taken for "go run" and prints
+		// every SQL statement. So: dev mode only with --dev, and the data
+		// dir relative to the working directory.
+		DefaultDev:     false,
+		DefaultDataDir: "pb_data",
+		DBConnect:      sqlitedb.Connect,
 	})
 
-	var publicDir string
-	app.RootCmd.PersistentFlags().StringVar(&publicDir, "publicDir", defaultPublicDir(), "the directory to serve static files")
-	var hooksWatch bool
-	app.RootCmd.PersistentFlags().BoolVar(&hooksWatch, "hooksWatch", true, "restart the app when a pb_hooks file changes")
-	app.RootCmd.ParseFlags(os.Args[1:])
+	flags := app.RootCmd.PersistentFlags()
+	var publicDir, hooksDir, migrationsDir string
+	var hooksWatch, automigrate bool
+	flags.StringVar(&publicDir, "publicDir", "pb_public", "the directory to serve static files from")
+	flags.StringVar(&hooksDir, "hooksDir", "", "the directory with the JS app hooks (default pb_hooks next to --dir)")
+	flags.StringVar(&migrationsDir, "migrationsDir", "", "the directory with the JS migrations (default pb_migrations next to --dir)")
+	flags.BoolVar(&hooksWatch, "hooksWatch", true, "restart the app when a pb_hooks file changes")
+	// Automigrate is on by default, as in PocketBase's prebuilt binary:
+	// a collection changed in the dashboard becomes a migration file in
+	// pb_migrations/, to commit and replay on the other copies of the site
+	// (otherwise the change lives only in this pb_data). Turn it off with
+	// --automigrate=false, e.g. on a production copy whose schema comes only
+	// from committed migrations.
+	flags.BoolVar(&automigrate, "automigrate", true, "write a migration into pb_migrations/ for every collection change made in the dashboard")
+	_ = app.RootCmd.ParseFlags(os.Args[1:])
 
-	jsvm.MustRegister(app, jsvm.Config{HooksWatch: hooksWatch, HooksPoolSize: 15})
+	jsvm.MustRegister(app, jsvm.Config{
+		HooksDir:      hooksDir,
+		MigrationsDir: migrationsDir,
+		HooksWatch:    hooksWatch,
+		HooksPoolSize: 15,
+	})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{
 		TemplateLang: migratecmd.TemplateLangJS,
-		// Dashboard edits become migrations in pb_migrations/, but only
-		// while developing with "go run".
-		Automigrate: isGoRun(),
+		Dir:          migrationsDir,
+		Automigrate:  automigrate,
 	})
 	messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd})
 
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id: "__pbmessagingPublic__",
 		Func: func(e *core.ServeEvent) error {
-			if !e.Router.HasRoute("GET", "/{path...}") {
+			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
 				e.Router.GET("/{path...}", apis.Static(os.DirFS(publicDir), true))
 			}
 			return e.Next()
 		},
-		Priority: 999,
+		Priority: 999, // last, so a route of your own wins
 	})
 
 	if err := app.Start(); err != nil {
 		log.Fatal(err)
 	}
-}
-
-// defaultPublicDir is pb_public next to the binary, or in the working
-// directory under "go run".
-func defaultPublicDir() string {
-	if isGoRun() {
-		return "./pb_public"
-	}
-	return filepath.Join(os.Args[0], "../pb_public")
-}
-
-func isGoRun() bool {
-	return strings.HasPrefix(os.Args[0], os.TempDir())
 }

@@ -23,7 +23,7 @@ func TestRoutes_BlockList(t *testing.T) {
 	runCases(t, []apiCase{
 		worldCase("blocker sees whom they blocked, without emails", func(f *fixture, w world) tests.ApiScenario {
 			return expect(f.as("alice", http.MethodGet, url, nil), 200,
-				[]string{`"items":[{"id":"` + f.id("erin") + `","name":"Erin","avatar":""}]`}, "@example.com")
+				[]string{`"items":[{"id":"` + f.id("erin") + `","name":"Erin","username":"erin","avatar":""}]`}, "@example.com")
 		}),
 		worldCase("blocked user can't see who blocked them", func(f *fixture, w world) tests.ApiScenario {
 			return expect(f.as("erin", http.MethodGet, url, nil), 200, []string{`"items":[]`}, f.id("alice"), "Alice")
@@ -35,7 +35,7 @@ func TestRoutes_BlockList(t *testing.T) {
 			tick()
 			f.must(f.pm.Block(f.id("alice"), f.id("dave")))
 			return expect(f.as("alice", http.MethodGet, url, nil), 200,
-				[]string{`"items":[{"id":"` + f.id("dave") + `","name":"Dave","avatar":""},{"id":"` + f.id("erin") + `"`})
+				[]string{`"items":[{"id":"` + f.id("dave") + `","name":"Dave","username":"dave","avatar":""},{"id":"` + f.id("erin") + `"`})
 		}),
 	})
 }
@@ -188,7 +188,16 @@ func TestRoutes_Recipients(t *testing.T) {
 	runCases(t, []apiCase{
 		worldCase("prefix of the name, case-insensitive, without emails", func(f *fixture, w world) tests.ApiScenario {
 			return expect(search(f, "alice", "?q=B"), 200,
-				[]string{`"items":[{"id":"` + f.id("bob") + `","name":"Bob","avatar":""}]`}, "@example.com")
+				[]string{`"items":[{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}]`}, "@example.com")
+		}),
+		worldCase("two people called Bob are told apart by username", func(f *fixture, w world) tests.ApiScenario {
+			other := f.mustUser("bob.demo")
+			other.Set("name", "Bob")
+			f.must(f.app.Save(other))
+			return expect(search(f, "alice", "?q=bob"), 200, []string{
+				`{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}`,
+				`{"id":"` + other.Id + `","name":"Bob","username":"bob.demo","avatar":""}`,
+			})
 		}),
 		worldCase("never the caller", func(f *fixture, w world) tests.ApiScenario {
 			return expect(search(f, "alice", "?q=a"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)

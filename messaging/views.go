@@ -9,10 +9,13 @@ import (
 )
 
 // Member is a thread member as the API shows them to other members.
+// Username is the public handle ("" when the user has none): names need
+// not be unique, so it is what tells two people called Bob apart.
 type Member struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Avatar string `json:"avatar"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Username string `json:"username"`
+	Avatar   string `json:"avatar"`
 }
 
 // MessageView is a message as the API returns it. A deleted message keeps
@@ -77,11 +80,11 @@ func memberView(u *core.Record) Member {
 }
 
 // memberFromFields is what others see of a user: name, else username, else
-// a neutral word (never the email), and the avatar's file URL.
+// a neutral word (never the email), the username, and the avatar's file URL.
 func memberFromFields(collectionID, id, name, username, avatar string) Member {
-	v := Member{ID: id, Name: strings.TrimSpace(name)}
+	v := Member{ID: id, Name: strings.TrimSpace(name), Username: strings.TrimSpace(username)}
 	if v.Name == "" {
-		v.Name = strings.TrimSpace(username)
+		v.Name = v.Username
 	}
 	if v.Name == "" {
 		v.Name = "Member"

@@ -67,8 +67,8 @@ func buildApp(dir, pkg string) (string, error) {
 }
 
 // appCmd runs a CLI subcommand of the app binary and returns its output.
-// --dev=false: the binary lives in a temp dir, which PocketBase takes for
-// "go run" and would otherwise log every SQL statement.
+// --dev=false: dev mode prints every SQL statement; both the app and
+// profserve default to off, and the flag keeps it so for the benchmark.
 func appCmd(bin, dataDir string, args ...string) (string, error) {
 	args = append(args, "--dir", dataDir, "--dev=false")
 	out, err := exec.Command(bin, args...).CombinedOutput()

@@ -12,8 +12,8 @@ import (
 	_ "net/http/pprof"
 	"os"
 
-	"github.com/pbmessaging/pbmessaging/internal/sqlitedb"
 	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pbmessaging/pbmessaging/sqlitedb"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"

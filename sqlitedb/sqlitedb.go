@@ -1,5 +1,8 @@
 // Package sqlitedb opens the app's SQLite databases the way PocketBase
-// does, plus memory-mapped reads.
+// does, plus memory-mapped reads: the connection the messaging benchmark
+// measures. Any PocketBase app can use it:
+//
+//	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: sqlitedb.Connect})
 package sqlitedb
 
 import (
