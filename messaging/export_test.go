@@ -7,3 +7,14 @@ import "github.com/pocketbase/pocketbase/tools/subscriptions"
 func WrapRealtimeClientForTest(c *subscriptions.DefaultClient) subscriptions.Client {
 	return newLiveClient(c)
 }
+
+// LiveIndexForTest returns how many clients and users the live index
+// holds, so tests can check that nothing outlives its connection.
+func LiveIndexForTest(m *Messaging) (clients, users int) {
+	m.live.mu.RLock()
+	defer m.live.mu.RUnlock()
+	if len(m.live.clients) != len(m.live.owner) {
+		panic("live index: clients and owners differ")
+	}
+	return len(m.live.clients), len(m.live.byUser)
+}

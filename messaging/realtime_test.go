@@ -9,7 +9,8 @@ import (
 
 // A non-member must never receive anything about a conversation, neither
 // on the plugin's live channel nor through record subscriptions, while the
-// members get it live.
+// members get it. Every topic gets a real record event: a message, a
+// thread saved by Go code, memberships updated through the records API.
 func TestRealtime_NonMemberNeverReceives(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, messaging.Config{})
@@ -23,30 +24,65 @@ func TestRealtime_NonMemberNeverReceives(t *testing.T) {
 	anon := f.connect(srv, "", topics...)
 
 	f.send("alice", thread.Id, "secret plans for bob")
+	thread.Set("subject", "Secret plans")
+	if err := f.app.Save(thread); err != nil {
+		t.Fatal(err)
+	}
+	// Alice's own settings are hers alone; bob's are bob's.
+	for _, who := range []string{"alice", "bob"} {
+		f.mustRequest(srv, 200, who, "PATCH", "/api/collections/thread_members/records/"+f.member(who, thread.Id).Id,
+			map[string]any{"muted": true})
+	}
 
-	var gotLive, gotRecord bool
-	for !(gotLive && gotRecord) {
+	want := map[string]bool{"live message": true, "live membership": true, "messages/*": true, "threads/*": true, "thread_members/*": true}
+	got := map[string]bool{}
+	for len(got) < len(want) {
 		ev := bob.next(t, 5*time.Second)
-		switch {
-		case ev.Name == messaging.RealtimeTopic:
-			if ev.Data["type"] != "message" || ev.Data["thread"] != thread.Id {
-				t.Fatalf("live event %v", ev.Data)
-			}
-			if ev.Data["unread"] != float64(2) {
-				t.Fatalf("bob's unread in live event = %v, want 2", ev.Data["unread"])
-			}
-			gotLive = true
-		case ev.Name == "messages/*":
-			gotRecord = true
+		key := ev.Name
+		if ev.Name == messaging.RealtimeTopic {
+			key = "live " + ev.Data["type"].(string)
 		}
+		if !want[key] || got[key] {
+			t.Fatalf("bob got %q %v (so far %v)", key, ev.Data, got)
+		}
+		got[key] = true
+		if rec, _ := ev.Data["record"].(map[string]any); ev.Name == "thread_members/*" && rec["user"] != f.id("bob") {
+			t.Fatalf("bob got someone else's membership: %v", rec)
+		}
+	}
+	for _, ev := range bob.drain(300 * time.Millisecond) {
+		t.Errorf("bob got an extra event %q %v", ev.Name, ev.Data)
 	}
 
 	// Bob had his events; anything for dave or the guest would have been
-	// sent in the same broadcast.
+	// sent in the same broadcasts.
 	for who, c := range map[string]*liveClient{"dave": dave, "guest": anon} {
 		for _, ev := range c.drain(300 * time.Millisecond) {
 			t.Errorf("%s received %q: %v", who, ev.Name, ev.Data)
 		}
+	}
+}
+
+// Only the topic "messaging" (with or without options) is the live
+// channel; other topics that merely start with the word get nothing from
+// it.
+func TestRealtime_LiveTopicMatchesExactly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	srv := f.serve()
+	thread, _ := f.start("alice", []string{"bob", "carol"}, "", "hi")
+
+	withOptions := messaging.RealtimeTopic + `?options={"query":{"x":"1"}}`
+	bob := f.connect(srv, "bob", withOptions)
+	carol := f.connect(srv, "carol", "messaging_settings/*", "messagingx", "messaging/x")
+
+	f.send("alice", thread.Id, "two")
+	if ev := bob.next(t, 5*time.Second); ev.Name != withOptions || ev.Data["type"] != "message" {
+		t.Fatalf("bob got %q %v", ev.Name, ev.Data)
+	}
+	for _, ev := range carol.drain(300 * time.Millisecond) {
+		t.Errorf("carol, not subscribed to %q, got %q %v", messaging.RealtimeTopic, ev.Name, ev.Data)
 	}
 }
 
