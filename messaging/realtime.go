@@ -31,6 +31,10 @@ import (
 //	removed   {thread}                            you are no longer in the thread
 //
 // totals is {threads, messages}, the same as GET /api/messaging/unread.
+//
+// Every writer produces the events (see bindLiveHooks), each user's in
+// commit-consistent order (see liveHub.ordered), and only the topic
+// "messaging" itself, with or without options, receives them.
 const RealtimeTopic = "messaging"
 
 // liveHub indexes the realtime clients subscribed to RealtimeTopic by the
