@@ -248,3 +248,25 @@ func matchesJSON(got, want any) bool {
 	}
 	return reflect.DeepEqual(got, want)
 }
+
+// drainAll waits once, then returns what each client received meanwhile:
+// one wait for several clients instead of one each.
+func drainAll(wait time.Duration, clients map[string]*liveClient) map[string][]sseEvent {
+	time.Sleep(wait)
+	out := map[string][]sseEvent{}
+	for name, c := range clients {
+		for done := false; !done; {
+			select {
+			case ev, ok := <-c.events:
+				if !ok {
+					done = true
+					break
+				}
+				out[name] = append(out[name], ev)
+			default:
+				done = true
+			}
+		}
+	}
+	return out
+}

@@ -69,8 +69,8 @@ func TestRealtime_NonMemberNeverReceives(t *testing.T) {
 
 	// Bob had his events; anything for dave or the guest would have been
 	// sent in the same broadcasts.
-	for who, c := range map[string]*liveClient{"dave": dave, "guest": anon} {
-		for _, ev := range c.drain(300 * time.Millisecond) {
+	for who, evs := range drainAll(300*time.Millisecond, map[string]*liveClient{"dave": dave, "guest": anon}) {
+		for _, ev := range evs {
 			t.Errorf("%s received %q: %v", who, ev.Name, ev.Data)
 		}
 	}
