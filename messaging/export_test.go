@@ -18,3 +18,14 @@ var (
 // PluginCollectionsForTest exposes the collections a user deletion clears
 // with SQL.
 func PluginCollectionsForTest() []string { return pluginCollections() }
+
+// LiveIndexForTest returns how many clients and users the live index
+// holds, so tests can check that nothing outlives its connection.
+func LiveIndexForTest(m *Messaging) (clients, users int) {
+	m.live.mu.RLock()
+	defer m.live.mu.RUnlock()
+	if len(m.live.clients) != len(m.live.owner) {
+		panic("live index: clients and owners differ")
+	}
+	return len(m.live.clients), len(m.live.byUser)
+}

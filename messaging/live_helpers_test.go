@@ -2,9 +2,12 @@ package messaging_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -137,4 +140,133 @@ func (c *liveClient) drain(wait time.Duration) []sseEvent {
 			return out
 		}
 	}
+}
+
+// request sends one HTTP request to srv as who ("" for a guest,
+// "superuser", or a fixture user) and returns the status and body.
+func (f *fixture) request(srv *httptest.Server, who, method, path string, body any) (int, string) {
+	f.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, rd)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if who != "" {
+		for k, v := range f.token(who) {
+			req.Header.Set(k, v)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(out)
+}
+
+// mustRequest is request that fails the test unless the status is want.
+func (f *fixture) mustRequest(srv *httptest.Server, want int, who, method, path string, body any) string {
+	f.t.Helper()
+	status, out := f.request(srv, who, method, path, body)
+	if status != want {
+		f.t.Fatalf("%s %s as %q: status %d, want %d: %s", method, path, who, status, want, out)
+	}
+	return out
+}
+
+// enableBatch turns PocketBase's batch API on (it is off by default).
+func (f *fixture) enableBatch() {
+	f.t.Helper()
+	s := f.app.Settings()
+	s.Batch.Enabled = true
+	s.Batch.MaxRequests = 50
+	if err := f.app.Save(s); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// batch sends requests through POST /api/batch as who, failing unless
+// every one succeeds.
+func (f *fixture) batch(srv *httptest.Server, who string, requests ...map[string]any) {
+	f.t.Helper()
+	f.mustRequest(srv, http.StatusOK, who, http.MethodPost, "/api/batch", map[string]any{"requests": requests})
+}
+
+// collect returns the next n events, failing the test if they don't
+// arrive within timeout.
+func (c *liveClient) collect(t testing.TB, n int, timeout time.Duration) []sseEvent {
+	t.Helper()
+	out := make([]sseEvent, 0, n)
+	deadline := time.After(timeout)
+	for len(out) < n {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				t.Fatalf("realtime connection closed after %d of %d events: %v", len(out), n, out)
+			}
+			out = append(out, ev)
+		case <-deadline:
+			t.Fatalf("got %d of %d events within %s: %v", len(out), n, timeout, out)
+		}
+	}
+	return out
+}
+
+// close ends the realtime connection from the client's side.
+func (c *liveClient) close() { c.resp.Body.Close() }
+
+// matches reports whether got has every field of want, recursively for
+// objects; want is compared as JSON would decode it (numbers as float64).
+func matches(got any, want any) bool {
+	raw, _ := json.Marshal(want)
+	var w any
+	_ = json.Unmarshal(raw, &w)
+	return matchesJSON(got, w)
+}
+
+func matchesJSON(got, want any) bool {
+	if w, ok := want.(map[string]any); ok {
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range w {
+			if !matchesJSON(g[k], v) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// drainAll waits once, then returns what each client received meanwhile:
+// one wait for several clients instead of one each.
+func drainAll(wait time.Duration, clients map[string]*liveClient) map[string][]sseEvent {
+	time.Sleep(wait)
+	out := map[string][]sseEvent{}
+	for name, c := range clients {
+		for done := false; !done; {
+			select {
+			case ev, ok := <-c.events:
+				if !ok {
+					done = true
+					break
+				}
+				out[name] = append(out[name], ev)
+			default:
+				done = true
+			}
+		}
+	}
+	return out
 }

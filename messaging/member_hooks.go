@@ -14,13 +14,13 @@ import (
 func (m *Messaging) bindMemberHooks() {
 	app := m.app
 	app.OnRecordCreateExecute(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMembersSyncCreate__", Func: syncThreadMembers,
+		Id: "__messagingMembersSyncCreate__", Func: m.syncThreadMembers,
 	})
 	app.OnRecordUpdateExecute(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMembersSyncUpdate__", Func: syncThreadMembers,
+		Id: "__messagingMembersSyncUpdate__", Func: m.syncThreadMembers,
 	})
 	app.OnRecordDeleteExecute(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMembersSyncDelete__", Func: syncThreadMembers,
+		Id: "__messagingMembersSyncDelete__", Func: m.syncThreadMembers,
 	})
 	app.OnRecordValidate(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
 		Id: "__messagingMembersTags__", Func: validateMemberTags,
@@ -29,8 +29,9 @@ func (m *Messaging) bindMemberHooks() {
 
 // syncThreadMembers re-derives threads.members, in the same transaction,
 // after a membership row is created, deleted, or changes thread, user or
-// left, whoever writes it (our Go API, the dashboard, a JS hook).
-func syncThreadMembers(e *core.RecordEvent) error {
+// left, whoever writes it (our Go API, the dashboard, a JS hook), and
+// notes the change for the events that go out after the commit.
+func (m *Messaging) syncThreadMembers(e *core.RecordEvent) error {
 	// Mute, archive and tags don't change who is in the thread.
 	threads := []string{e.Record.GetString("thread")}
 	if !e.Record.IsNew() && e.Type == core.ModelEventTypeUpdate {
@@ -56,6 +57,7 @@ func syncThreadMembers(e *core.RecordEvent) error {
 				return err
 			}
 		}
+		m.noteMemberChange(tx, e)
 		return nil
 	})
 }

@@ -66,6 +66,9 @@ type Messaging struct {
 	// sent carries each new message's recipients from the insert to the
 	// after-commit delivery, so the thread is not read twice.
 	sent sync.Map // *core.Record -> []string
+	// txChanges holds each open transaction's membership changes until it
+	// ends (see memberChanges).
+	txChanges sync.Map // *core.TxAppInfo -> *memberChanges
 	// limits caches Limits(); settings record changes clear it.
 	limits atomic.Pointer[Limits]
 	// reads holds the prepared statements of the hot read queries.
@@ -132,6 +135,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 
 	m.bindMessageHooks()
 	m.bindMemberHooks()
+	m.bindLiveHooks()
 	m.bindBlockHooks()
 	m.bindUserHooks()
 	m.bindDeletionHooks()

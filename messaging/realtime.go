@@ -2,14 +2,14 @@ package messaging
 
 import (
 	"encoding/json/v2"
+	"hash/fnv"
 	"net/http"
+	"slices"
 	"sync"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
-	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
 
@@ -31,21 +31,29 @@ import (
 //	removed   {thread}                            you are no longer in the thread
 //
 // totals is {threads, messages}, the same as GET /api/messaging/unread.
+//
+// Every writer produces the events (see bindLiveHooks), each user's in
+// commit-consistent order (see liveHub.ordered), and only the topic
+// "messaging" itself, with or without options, receives them.
 const RealtimeTopic = "messaging"
 
 // liveHub indexes the realtime clients subscribed to RealtimeTopic by the
-// id of their signed-in user.
+// id of their signed-in user, and puts each user's events in order.
 type liveHub struct {
 	mu      sync.RWMutex
-	byUser  map[string]map[string]subscriptions.Client
-	clients map[string]subscriptions.Client // by client id
-	owner   map[string]string               // client id -> user id
+	byUser  map[string]map[string]*liveClient
+	clients map[string]*liveClient // by client id
+	owner   map[string]string      // client id -> user id
+
+	// order serialises, per user, computing an event from the database and
+	// queueing it (see ordered). Users share the locks by hash.
+	order [64]sync.Mutex
 }
 
 func newLiveHub() *liveHub {
 	return &liveHub{
-		byUser:  map[string]map[string]subscriptions.Client{},
-		clients: map[string]subscriptions.Client{},
+		byUser:  map[string]map[string]*liveClient{},
+		clients: map[string]*liveClient{},
 		owner:   map[string]string{},
 	}
 }
@@ -54,10 +62,12 @@ func (m *Messaging) bindRealtime() {
 	m.app.OnRealtimeConnectRequest().Bind(&hook.Handler[*core.RealtimeConnectRequestEvent]{
 		Id: "__messagingRealtimeConnect__",
 		Func: func(e *core.RealtimeConnectRequestEvent) error {
-			if dc, ok := e.Client.(*subscriptions.DefaultClient); ok {
-				e.Client = newLiveClient(dc)
+			lc, ok := e.Client.(*liveClient)
+			if !ok {
+				lc = newLiveClient(e.Client)
+				e.Client = lc
 			}
-			defer m.live.disconnect(e.Client)
+			defer m.live.disconnect(lc, e.App.SubscriptionsBroker())
 			return e.Next()
 		},
 	})
@@ -67,13 +77,14 @@ func (m *Messaging) bindRealtime() {
 			if err := e.Next(); err != nil {
 				return err
 			}
+			lc, _ := e.Client.(*liveClient)
 			auth, _ := e.Client.Get(apis.RealtimeClientAuthKey).(*core.Record)
-			if auth == nil || auth.Collection().Name != CollectionNameUsers || len(e.Client.Subscriptions(RealtimeTopic)) == 0 {
+			if lc == nil || auth == nil || auth.Collection().Name != CollectionNameUsers || len(lc.liveTopics()) == 0 {
 				m.live.remove(e.Client.Id())
 				return nil
 			}
-			m.live.add(auth.Id, e.Client)
-			if lc, ok := e.Client.(*liveClient); ok && lc.onlyLive.Load() {
+			m.live.add(auth.Id, lc)
+			if lc.onlyLive.Load() {
 				lc.park(e.App.SubscriptionsBroker())
 			}
 			return nil
@@ -120,24 +131,31 @@ func (m *Messaging) unparkMiddleware(e *core.RequestEvent) error {
 		}
 		if e.BindBody(&form) == nil && form.ClientId != "" {
 			m.live.mu.RLock()
-			c := m.live.clients[form.ClientId]
+			lc := m.live.clients[form.ClientId]
 			m.live.mu.RUnlock()
-			if lc, ok := c.(*liveClient); ok {
-				lc.unpark(e.App.SubscriptionsBroker())
+			if lc != nil {
+				lc.unpark(e.App.SubscriptionsBroker()) // a no-op once the connection has ended
 			}
 		}
 	}
 	return e.Next()
 }
 
-func (h *liveHub) add(user string, c subscriptions.Client) {
+// add indexes c under user. A client whose connection has already ended
+// is not added: close marks it before disconnect takes the lock to remove
+// it, and the check and the insert below share that lock, so either the
+// removal comes after the insert or the insert sees the mark.
+func (h *liveHub) add(user string, c *liveClient) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if c.closed.Load() {
+		return
+	}
 	if old, ok := h.owner[c.Id()]; ok && old != user {
-		delete(h.byUser[old], c.Id())
+		h.removeLocked(c.Id())
 	}
 	if h.byUser[user] == nil {
-		h.byUser[user] = map[string]subscriptions.Client{}
+		h.byUser[user] = map[string]*liveClient{}
 	}
 	h.byUser[user][c.Id()] = c
 	h.clients[c.Id()] = c
@@ -147,6 +165,10 @@ func (h *liveHub) add(user string, c subscriptions.Client) {
 func (h *liveHub) remove(clientID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.removeLocked(clientID)
+}
+
+func (h *liveHub) removeLocked(clientID string) {
 	user, ok := h.owner[clientID]
 	if !ok {
 		return
@@ -159,25 +181,18 @@ func (h *liveHub) remove(clientID string) {
 	}
 }
 
-// disconnect forgets a closed connection. A parked client is not in the
-// broker, so nothing else closes its channel; closing it releases any
-// send still waiting on it.
-func (h *liveHub) disconnect(c subscriptions.Client) {
+// disconnect forgets a closed connection: it is marked closed first (so no
+// racing subscription request can index or unpark it again), then taken
+// out of the index and of broker, and its channel is closed, which
+// releases any delivery waiting on it.
+func (h *liveHub) disconnect(c *liveClient, broker *subscriptions.Broker) {
+	c.close(broker)
 	h.remove(c.Id())
-	if lc, ok := c.(*liveClient); ok {
-		lc.DefaultClient.Discard()
-	}
 }
 
 func (h *liveHub) updateAuth(user *core.Record, deleted bool) {
-	h.mu.RLock()
-	clients := make([]subscriptions.Client, 0, len(h.byUser[user.Id]))
-	for _, c := range h.byUser[user.Id] {
-		clients = append(clients, c)
-	}
-	h.mu.RUnlock()
-	for _, c := range clients {
-		if lc, ok := c.(*liveClient); !ok || !lc.parked.Load() {
+	for _, c := range h.clientsOf(user.Id) {
+		if !c.parked.Load() {
 			continue // PocketBase updates the clients in its broker
 		}
 		auth, _ := c.Get(apis.RealtimeClientAuthKey).(*core.Record)
@@ -195,10 +210,28 @@ func (h *liveHub) signOutAll() {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, c := range h.clients {
-		if lc, ok := c.(*liveClient); ok && lc.parked.Load() {
+		if c.parked.Load() {
 			c.Unset(apis.RealtimeClientAuthKey)
 		}
 	}
+}
+
+func (h *liveHub) clientsOf(user string) []*liveClient {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	clients := make([]*liveClient, 0, len(h.byUser[user]))
+	for _, c := range h.byUser[user] {
+		clients = append(clients, c)
+	}
+	return clients
+}
+
+// anyone reports whether any user has a live client, so that events for
+// nobody skip their queries.
+func (h *liveHub) anyone() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.byUser) > 0
 }
 
 // online returns the subset of users with at least one live client.
@@ -214,17 +247,43 @@ func (h *liveHub) online(users []string) []string {
 	return out
 }
 
-// send delivers payload to every live client of user. The client channel
-// is unbuffered, so each send gets its own goroutine, as PocketBase's own
-// broadcasts do. A client whose auth changed since it subscribed is
-// skipped.
-func (h *liveHub) send(user string, payload map[string]any) {
-	h.mu.RLock()
-	clients := make([]subscriptions.Client, 0, len(h.byUser[user]))
-	for _, c := range h.byUser[user] {
-		clients = append(clients, c)
+// ordered runs fn holding the ordering locks of users, taken in one fixed
+// order so that two events can't deadlock.
+//
+// Events are produced after commit by the goroutines of the writers, and
+// two writers' after-commit code may run in either order. An event that
+// reads the database (unread counts, totals, settings) and queues its
+// result inside fn, under the locks of its recipients, therefore queues
+// for each user results read in the order it queues them: every read sees
+// at least what the previous one saw (each SELECT starts after the last
+// one ended, on SQLite's WAL snapshot of all commits so far). With each
+// connection sending its queue in order (liveClient.deliver), a client
+// never sees a count older than one it has already seen, whichever
+// writer's hook ran first.
+func (h *liveHub) ordered(users []string, fn func()) {
+	stripes := make([]int, 0, len(users))
+	for _, u := range users {
+		hash := fnv.New32a()
+		hash.Write([]byte(u))
+		stripes = append(stripes, int(hash.Sum32()%uint32(len(h.order))))
 	}
-	h.mu.RUnlock()
+	slices.Sort(stripes)
+	stripes = slices.Compact(stripes)
+	for _, s := range stripes {
+		h.order[s].Lock()
+	}
+	defer func() {
+		for _, s := range stripes {
+			h.order[s].Unlock()
+		}
+	}()
+	fn()
+}
+
+// send queues payload for every live client of user; call it inside
+// ordered. A client whose auth changed since it subscribed is skipped.
+func (h *liveHub) send(user string, payload map[string]any) {
+	clients := h.clientsOf(user)
 	if len(clients) == 0 {
 		return
 	}
@@ -237,106 +296,8 @@ func (h *liveHub) send(user string, payload map[string]any) {
 			continue
 		}
 		// The SDK listens under the full subscription key, options included.
-		for name := range c.Subscriptions(RealtimeTopic) {
-			msg := subscriptions.Message{Name: name, Data: data}
-			routine.FireAndForget(func() { c.Send(msg) })
+		for _, name := range c.liveTopics() {
+			c.deliver(subscriptions.Message{Name: name, Data: data})
 		}
-	}
-}
-
-type memberState struct {
-	User        string `db:"user"`
-	Unread      int    `db:"unread"`
-	LastReadSeq int    `db:"last_read_seq"`
-}
-
-// states returns the unread state of the online users in thread and their
-// totals, in two indexed queries.
-func states(app core.App, threadID string, users []string) (map[string]memberState, map[string]UnreadCounts) {
-	byUser := map[string]memberState{}
-	totals := map[string]UnreadCounts{}
-	var rows []memberState
-	_ = app.DB().Select("user", "unread", "last_read_seq").From(CollectionNameThreadMembers).
-		Where(dbx.HashExp{"thread": threadID}).AndWhere(inList("user", "users", users)).All(&rows)
-	for _, r := range rows {
-		byUser[r.User] = r
-	}
-	var sums []struct {
-		User     string `db:"user"`
-		Threads  int    `db:"threads"`
-		Messages int    `db:"messages"`
-	}
-	_ = app.DB().NewQuery(`SELECT user, COUNT(*) AS threads, SUM(unread) AS messages
-		FROM thread_members INDEXED BY idx_messaging_members_unread
-		WHERE user IN (SELECT value FROM json_each({:users})) AND unread > 0 AND "left" = 0
-		GROUP BY user`).
-		Bind(dbx.Params{"users": inParam(users)}).All(&sums)
-	for _, u := range users {
-		totals[u] = UnreadCounts{}
-	}
-	for _, s := range sums {
-		totals[s.User] = UnreadCounts{Threads: s.Threads, Messages: s.Messages}
-	}
-	return byUser, totals
-}
-
-func (h *liveHub) messageEvent(app core.App, kind string, threadID string, members []string, msg *core.Record) {
-	users := h.online(members)
-	if len(users) == 0 {
-		return
-	}
-	byUser, totals := states(app, threadID, users)
-	view := messageView(msg)
-	for _, u := range users {
-		h.send(u, map[string]any{
-			"type": kind, "thread": threadID, "message": view,
-			"unread": byUser[u].Unread, "totals": totals[u],
-		})
-	}
-}
-
-func (h *liveHub) messageSent(app core.App, threadID string, members []string, msg *core.Record) {
-	h.messageEvent(app, "message", threadID, members, msg)
-}
-
-func (h *liveHub) messageDeleted(app core.App, msg *core.Record) {
-	thread, err := app.FindRecordById(CollectionNameThreads, msg.GetString("thread"))
-	if err != nil {
-		return
-	}
-	h.messageEvent(app, "deleted", thread.Id, thread.GetStringSlice("members"), msg)
-}
-
-func (h *liveHub) readStateChanged(app core.App, user, threadID string) {
-	if len(h.online([]string{user})) == 0 {
-		return
-	}
-	byUser, totals := states(app, threadID, []string{user})
-	h.send(user, map[string]any{
-		"type": "read", "thread": threadID, "unread": byUser[user].Unread,
-		"lastReadSeq": byUser[user].LastReadSeq, "totals": totals[user],
-	})
-}
-
-func (h *liveHub) membershipChanged(app core.App, member *core.Record) {
-	h.send(member.GetString("user"), map[string]any{
-		"type": "membership", "thread": member.GetString("thread"),
-		"muted": member.GetBool("muted"), "archived": member.GetBool("archived"),
-		"tags": member.GetStringSlice("tags"),
-	})
-}
-
-// membersChanged tells the current members that the member list changed,
-// and the removed users that the thread is gone from their inbox.
-func (h *liveHub) membersChanged(app core.App, threadID string, removed []string) {
-	thread, err := app.FindRecordById(CollectionNameThreads, threadID)
-	if err != nil {
-		return
-	}
-	for _, u := range h.online(thread.GetStringSlice("members")) {
-		h.send(u, map[string]any{"type": "members", "thread": threadID})
-	}
-	for _, u := range removed {
-		h.send(u, map[string]any{"type": "removed", "thread": threadID})
 	}
 }

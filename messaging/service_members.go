@@ -24,8 +24,18 @@ func activeMember(app core.App, user, threadID string) (*core.Record, error) {
 }
 
 // MarkRead marks everything in thread as read for user.
+//
+// The read state is written with one plain UPDATE (opening a thread is the
+// most frequent write there is, and a record save would validate and
+// rewrite the whole row for two counters), so no record event fires and
+// the "read" event is fired here, after the commit, through
+// readStateAfterCommit, as MarkUnread does. A record save that changes
+// the same fields (the records API as a superuser, Go, a JS hook) fires
+// it from afterMembershipUpdate. The other plain-SQL writers of read
+// state send their own events: a new message ("message", to the author
+// too) and a deletion ("deleted").
 func (m *Messaging) MarkRead(user, threadID string) error {
-	err := m.app.RunInTransaction(func(tx core.App) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
 		member, err := activeMember(tx, user, threadID)
 		if err != nil {
 			return err
@@ -33,18 +43,23 @@ func (m *Messaging) MarkRead(user, threadID string) error {
 		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 0,
 				[[last_read_seq]] = (SELECT [[last_seq]] FROM {{threads}} WHERE [[id]] = {:thread})
 			WHERE [[id]] = {:id}`).Bind(dbx.Params{"thread": threadID, "id": member.Id}).Execute()
+		if err == nil {
+			m.readStateAfterCommit(tx, user, threadID)
+		}
 		return err
 	})
-	if err == nil {
-		m.live.readStateChanged(m.app, user, threadID)
-	}
-	return err
+}
+
+// readStateAfterCommit sends user's "read" event for thread once tx has
+// committed; nothing on rollback.
+func (m *Messaging) readStateAfterCommit(tx core.App, user, threadID string) {
+	m.afterCommit(tx, func() { m.live.readStateChanged(m.app, user, threadID) })
 }
 
 // MarkUnread marks the newest message from someone else as unread, so the
 // thread shows one unread message; a thread with none stays read.
 func (m *Messaging) MarkUnread(user, threadID string) error {
-	err := m.app.RunInTransaction(func(tx core.App) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
 		member, err := activeMember(tx, user, threadID)
 		if err != nil {
 			return err
@@ -59,12 +74,11 @@ func (m *Messaging) MarkUnread(user, threadID string) error {
 		}
 		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 1, [[last_read_seq]] = {:seq} WHERE [[id]] = {:id}`).
 			Bind(dbx.Params{"seq": newest - 1, "id": member.Id}).Execute()
+		if err == nil {
+			m.readStateAfterCommit(tx, user, threadID)
+		}
 		return err
 	})
-	if err == nil {
-		m.live.readStateChanged(m.app, user, threadID)
-	}
-	return err
 }
 
 // SetMuted turns notifications for thread off (true) or on for user; the
@@ -107,24 +121,22 @@ func (m *Messaging) updateMembership(user, threadID string, change func(*core.Re
 	if err := change(member); err != nil {
 		return err
 	}
-	if err := m.app.Save(member); err != nil {
-		return err
-	}
-	m.live.membershipChanged(m.app, member)
-	return nil
+	// The "membership" event goes out from afterMembershipUpdate.
+	return m.app.Save(member)
 }
 
 // Leave takes user out of a group thread: a system note tells the others,
-// the history stays with them, and user can no longer read or post.
+// the history stays with them, and user can no longer read or post. The
+// events ("members", "removed", OnMemberLeft) go out after the commit, as
+// for any other writer of "left" (see memberChanges).
 // Errors: ErrNotFound, ErrForbidden for a direct thread.
 func (m *Messaging) Leave(user, threadID string) error {
-	var thread *core.Record
-	err := m.app.RunInTransaction(func(tx core.App) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
 		member, err := activeMember(tx, user, threadID)
 		if err != nil {
 			return err
 		}
-		thread, err = tx.FindRecordById(CollectionNameThreads, threadID)
+		thread, err := tx.FindRecordById(CollectionNameThreads, threadID)
 		if err != nil {
 			return errNotFound()
 		}
@@ -139,14 +151,6 @@ func (m *Messaging) Leave(user, threadID string) error {
 		_, err = m.newMessage(tx, threadID, "", displayName(tx, user)+" left the conversation.")
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	m.live.membersChanged(m.app, threadID, []string{user})
-	if err := m.onMemberLeft.Trigger(&MemberEvent{App: m.app, Thread: thread, User: user}); err != nil {
-		m.app.Logger().Error("messaging: OnMemberLeft handler failed", "error", err)
-	}
-	return nil
 }
 
 // AddMembers adds users to a group thread on behalf of a current member.
@@ -161,7 +165,7 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 	if len(added) == 0 {
 		return errInvalid("users", "no_users", "Choose at least one person to add.")
 	}
-	err := m.app.RunInTransaction(func(tx core.App) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
 		if _, err := activeMember(tx, user, threadID); err != nil {
 			return err
 		}
@@ -199,10 +203,6 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		_, err = m.newMessage(tx, threadID, "", displayName(tx, user)+" added "+joinNames(names)+".")
 		return err
 	})
-	if err == nil {
-		m.live.membersChanged(m.app, threadID, nil)
-	}
-	return err
 }
 
 // DeleteMessage soft-deletes user's own message: the body is erased and
@@ -223,11 +223,7 @@ func (m *Messaging) DeleteMessage(user, messageID string) error {
 		return nil
 	}
 	msg.Set("deleted", true)
-	if err := m.app.Save(msg); err != nil {
-		return err
-	}
-	m.live.messageDeleted(m.app, msg)
-	return nil
+	return m.app.Save(msg) // the "deleted" event goes out from the record hook
 }
 
 func displayName(app core.App, userID string) string {

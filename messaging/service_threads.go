@@ -117,17 +117,7 @@ func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string
 			return nil, err
 		}
 	}
-	m.afterCommit(tx, func() {
-		fresh, err := m.app.FindRecordById(CollectionNameThreads, thread.Id)
-		if err != nil {
-			return
-		}
-		event := &ThreadEvent{App: m.app, Thread: fresh, Members: fresh.GetStringSlice("members")}
-		if err := m.onThreadCreate.Trigger(event); err != nil {
-			m.app.Logger().Error("messaging: OnThreadCreate handler failed", "error", err)
-		}
-	})
-	return thread, nil
+	return thread, nil // OnThreadCreate fires from afterThreadCreate
 }
 
 // addMember adds user to thread, or brings back a member who had left;
