@@ -133,11 +133,13 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onUnblock:      &hook.Hook[*BlockEvent]{},
 	}
 
-	m.bindMessageHooks()
-	m.bindMemberHooks()
+	m.bindSendingHooks()
+	m.bindMessageDeletionHooks()
+	m.bindMembershipHooks()
+	m.bindMemberSettingsHooks()
 	m.bindLiveHooks()
 	m.bindBlockHooks()
-	m.bindUserHooks()
+	m.bindRoleHooks()
 	m.bindDeletionHooks()
 	m.bindSettingsHooks()
 	m.bindRelationGuard()

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -115,4 +116,41 @@ func (m *Messaging) checkCanPost(app core.App, kind string, members []string, au
 		}
 	}
 	return m.checkReach(app, author, peers, errRefused())
+}
+
+// Recipients returns up to limit users whose name or username starts with
+// q (case-insensitive) and who could receive a message from user: not
+// user, and reachable (see permissions.go).
+func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
+	if err := checkSearch(q); err != nil {
+		return nil, err
+	}
+	q = strings.TrimSpace(q)
+	out := []Member{}
+	if q == "" {
+		return out, nil
+	}
+	limit = m.limit(limit)
+	lo, hi := q, q+"\U0010FFFF"
+	var rows []*core.Record
+	err := m.app.RecordQuery(CollectionNameUsers).
+		AndWhere(dbx.NewExp(`(([[name]] >= {:lo} COLLATE NOCASE AND [[name]] < {:hi} COLLATE NOCASE)
+			OR ([[username]] >= {:lo} COLLATE NOCASE AND [[username]] < {:hi} COLLATE NOCASE))`,
+			dbx.Params{"lo": lo, "hi": hi})).
+		AndWhere(dbx.Not(dbx.HashExp{"id": user})).
+		AndWhere(dbx.NewExp("NOT "+unreachableSQL(CollectionNameUsers), dbx.Params{"sender": user})).
+		OrderBy("name").
+		Limit(int64(limit)).
+		All(&rows)
+	for _, r := range rows {
+		out = append(out, memberView(r))
+	}
+	return out, err
+}
+
+// checkRecipients returns ErrNotFound for an unknown sender, ErrInvalid (on
+// field, the input that named the users) for unknown users and ErrRefused
+// when sender may not write to every one of them.
+func (m *Messaging) checkRecipients(app core.App, sender string, ids []string, field string) error {
+	return m.checkReach(app, sender, ids, errInvalid(field, "unknown_recipient", "Unknown recipient."))
 }

@@ -3,7 +3,6 @@ package messaging
 import (
 	"database/sql"
 	"errors"
-	"net/http"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -57,38 +56,4 @@ func (m *Messaging) SetPreferences(user string, p Preferences) error {
 	r.Set("messaging_off", p.MessagingOff)
 	r.Set("message_emails_off", p.EmailsOff)
 	return m.app.Save(r)
-}
-
-func (m *Messaging) handlePreferences(e *core.RequestEvent) error {
-	p, err := m.Preferences(e.Auth.Id)
-	if err != nil {
-		return apiError(err)
-	}
-	return e.JSON(http.StatusOK, p)
-}
-
-// handleSetPreferences changes the fields the body names and leaves the
-// others as they are.
-func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
-	var in struct {
-		MessagingOff *bool `json:"messagingOff"`
-		EmailsOff    *bool `json:"emailsOff"`
-	}
-	if err := bind(e, &in); err != nil {
-		return err
-	}
-	p, err := m.Preferences(e.Auth.Id)
-	if err != nil {
-		return apiError(err)
-	}
-	if in.MessagingOff != nil {
-		p.MessagingOff = *in.MessagingOff
-	}
-	if in.EmailsOff != nil {
-		p.EmailsOff = *in.EmailsOff
-	}
-	if err := m.SetPreferences(e.Auth.Id, p); err != nil {
-		return apiError(err)
-	}
-	return m.handlePreferences(e)
 }

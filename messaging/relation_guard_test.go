@@ -131,6 +131,15 @@ func TestRelationGuard_SiteCollections(t *testing.T) {
 		site("a site collection's multiple relation into blocks → 400", "likes.blocks_via_user.blocked ?= ''", 400, guardRefusal("filter")),
 		site("a site collection into a member's read state → 400", "author.thread_members_via_user.unread > 0", 400, guardRefusal("filter")),
 		site("the site's own relations still work", "author.name = 'Bob' && likes.name ?= 'Alice'", 200, `"totalItems":1`),
+		worldCase("a sort through a field whose name starts with a digit → 400", func(f *fixture, w world) tests.ApiScenario {
+			posts(f)
+			c, _ := f.app.FindCollectionByNameOrId("posts")
+			users, _ := f.app.FindCollectionByNameOrId("users")
+			c.Fields.Add(&core.RelationField{Name: "1st_owner", CollectionId: users.Id, MaxSelect: 1})
+			f.must(f.app.Save(c))
+			return expect(f.as("dave", http.MethodGet, recordsURL("posts", "?sort="+q("1st_owner.blocks_via_blocked.id")), nil),
+				400, []string{guardRefusal("sort")})
+		}),
 	})
 }
 

@@ -3,17 +3,30 @@ package messaging
 import (
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/pocketbase/dbx"
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// bindMessageHooks binds the rules for messages at the record-event level,
-// so the HTTP API, the records and batch APIs, JS hooks and Go code all
-// obey them.
-func (m *Messaging) bindMessageHooks() {
+// Sending a message. Whoever writes it (the HTTP or Go API, the records or
+// batch API, a JS hook), a new message passes through these record hooks:
+// the author is forced to the caller (records API), the body is trimmed and
+// checked, and insertMessage, in one transaction, takes the thread's next
+// seq, checks the author may post (permissions.go), inserts the row and
+// counts it unread for the other members (unread.go). After the commit
+// afterMessageSent sends the live event and fires OnMessageSent.
+
+// bindSendingHooks binds the rules for new messages at the record-event
+// level, so the HTTP API, the records and batch APIs, JS hooks and Go code
+// all obey them.
+func (m *Messaging) bindSendingHooks() {
 	app := m.app
 	app.OnRecordCreateRequest(CollectionNameMessages).Bind(&hook.Handler[*core.RecordRequestEvent]{
 		Id: "__messagingMessageAuthor__", Func: m.forceMessageAuthor,
@@ -29,18 +42,6 @@ func (m *Messaging) bindMessageHooks() {
 	})
 	app.OnRecordAfterCreateError(CollectionNameMessages).Bind(&hook.Handler[*core.RecordErrorEvent]{
 		Id: "__messagingMessageFailed__", Func: m.forgetFailedMessage,
-	})
-	app.OnRecordUpdate(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMessageUpdate__", Func: m.validateMessageUpdate,
-	})
-	app.OnRecordUpdateExecute(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMessageSoftDelete__", Func: m.applySoftDelete,
-	})
-	app.OnRecordDeleteExecute(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMessageHardDelete__", Func: m.applyHardDelete,
-	})
-	app.OnRecordEnrich(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEnrichEvent]{
-		Id: "__messagingMessageEnrich__", Func: hideDeletedBody,
 	})
 }
 
@@ -119,16 +120,7 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			return nil
 		}
 
-		// Every other current member gains one unread; the author has
-		// read up to their own message; the thread comes back to
-		// everyone's inbox.
-		_, err = tx.DB().NewQuery(`UPDATE thread_members SET
-				unread = CASE WHEN user = {:author} THEN 0 ELSE unread + 1 END,
-				last_read_seq = CASE WHEN user = {:author} THEN {:seq} ELSE last_read_seq END,
-				last_activity = {:at}, archived = FALSE
-			WHERE thread = {:thread} AND "left" = FALSE`).
-			Bind(dbx.Params{"author": author, "seq": thread.Seq, "at": at, "thread": threadID}).Execute()
-		return err
+		return countNewMessage(tx, threadID, author, thread.Seq, at)
 	})
 }
 
@@ -157,72 +149,76 @@ func (m *Messaging) forgetFailedMessage(e *core.RecordErrorEvent) error {
 	return e.Next()
 }
 
-// validateMessageUpdate keeps a message's identity fixed and makes soft
-// deletion final: a deleted message's body is erased, and stays so.
-func (m *Messaging) validateMessageUpdate(e *core.RecordEvent) error {
-	old := e.Record.Original()
-	for _, f := range []string{"thread", "author", "seq", "author_deleted"} {
-		if e.Record.GetString(f) != old.GetString(f) {
-			return errInvalid(f, "immutable", "This field can't be changed.")
-		}
+// normalizeBody trims the body and checks it against the size limit.
+func (m *Messaging) normalizeBody(body string) (string, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return "", errInvalid("body", "empty_body", "The message can't be empty.")
 	}
-	if old.GetBool("deleted") && !e.Record.GetBool("deleted") {
-		return errInvalid("deleted", "undelete", "A deleted message can't be restored.")
+	if n := utf8.RuneCountInString(body); n > m.Limits().MaxBodyLength {
+		return "", errInvalid("body", "body_too_long",
+			"The message is too long: "+strconv.Itoa(n)+" characters, the limit is "+strconv.Itoa(m.Limits().MaxBodyLength)+".")
 	}
-	if e.Record.GetBool("deleted") {
-		e.Record.Set("body", "")
-	} else {
-		body, err := m.normalizeBody(e.Record.GetString("body"))
-		if err != nil {
-			return err
-		}
-		e.Record.Set("body", body)
-	}
-	return e.Next()
+	return body, nil
 }
 
-func (m *Messaging) applySoftDelete(e *core.RecordEvent) error {
-	if !e.Record.GetBool("deleted") || e.Record.Original().GetBool("deleted") {
-		return e.Next()
+// newMessage saves an authored (or, with author "", system) message; the
+// record hooks enforce every rule and move the counters.
+func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*core.Record, error) {
+	col, err := app.FindCachedCollectionByNameOrId(CollectionNameMessages)
+	if err != nil {
+		return nil, err
 	}
-	return m.withUncount(e)
-}
-
-func (m *Messaging) applyHardDelete(e *core.RecordEvent) error {
-	if e.Record.GetBool("deleted") {
-		return e.Next()
-	}
-	return m.withUncount(e)
-}
-
-// withUncount runs the write in e.Next() and, in the same transaction,
-// takes the message out of the unread count of every member who had not
-// read it yet.
-func (m *Messaging) withUncount(e *core.RecordEvent) error {
-	original := e.App
-	defer func() { e.App = original }()
-
-	return e.App.RunInTransaction(func(tx core.App) error {
-		e.App = tx
-		if err := e.Next(); err != nil {
-			return err
+	msg := core.NewRecord(col)
+	msg.Set("thread", threadID)
+	msg.Set("author", author)
+	msg.Set("body", body)
+	if err := app.Save(msg); err != nil {
+		// The thread relation fails validation when the thread doesn't
+		// exist: the same 404 as for a thread one is not in.
+		var verrs validation.Errors
+		if errors.As(err, &verrs) && verrs["thread"] != nil {
+			return nil, errNotFound()
 		}
-		author := e.Record.GetString("author")
-		if author == "" && !e.Record.GetBool("author_deleted") {
-			return nil // a system note counted for no one
+		var apiErr *router.ApiError
+		if errors.As(err, &apiErr) && errors.Is(apiErr, ErrInvalid) && apiErr.Data["thread"] != nil {
+			return nil, errNotFound()
 		}
-		_, err := tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = [[unread]] - 1
-			WHERE [[thread]] = {:thread} AND [[left]] = FALSE AND [[user]] != {:author}
-				AND [[last_read_seq]] < {:seq} AND [[unread]] > 0`).
-			Bind(dbx.Params{"thread": e.Record.GetString("thread"), "author": author, "seq": e.Record.GetInt("seq")}).
-			Execute()
-		return err
-	})
+		return nil, err
+	}
+	return msg, nil
 }
 
-func hideDeletedBody(e *core.RecordEnrichEvent) error {
-	if e.Record.GetBool("deleted") {
-		e.Record.Set("body", "")
+// Send posts body into thread as author, with the same rules as every
+// other way in. Errors: ErrNotFound (no such thread or not a current
+// member), ErrInvalid (body), ErrRefused (see Start).
+func (m *Messaging) Send(author, threadID, body string) (*core.Record, error) {
+	if author == "" {
+		return nil, errInvalid("author", "no_author", "A message needs an author; use SendSystem for notes.")
 	}
-	return e.Next()
+	return m.newMessage(m.app, threadID, author, body)
+}
+
+// SendSystem posts a note without an author ("Dave left the conversation.").
+// System notes don't count as unread.
+func (m *Messaging) SendSystem(threadID, body string) (*core.Record, error) {
+	if _, err := m.app.FindRecordById(CollectionNameThreads, threadID); err != nil {
+		return nil, errNotFound()
+	}
+	return m.newMessage(m.app, threadID, "", body)
+}
+
+// afterCommit runs fn once tx has committed (at once when app is not in a
+// transaction); it is dropped on rollback.
+func (m *Messaging) afterCommit(app core.App, fn func()) {
+	if info := app.TxInfo(); info != nil {
+		info.OnComplete(func(txErr error) error {
+			if txErr == nil {
+				fn()
+			}
+			return nil
+		})
+		return
+	}
+	fn()
 }

@@ -1,0 +1,113 @@
+package messaging
+
+import (
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// Membership: who is in a thread. thread_members holds one row per member
+// and thread (left = true once they leave); threads.members, which every
+// read rule checks, is derived from it in the same transaction whoever
+// writes the rows. activeMember is the one check that a user is a current
+// member of a thread.
+
+// bindMembershipHooks keeps threads.members (the list every read rule checks)
+// equal to the thread's current thread_members rows, whoever writes them,
+// and checks that members tag conversations with their own tags only.
+func (m *Messaging) bindMembershipHooks() {
+	app := m.app
+	app.OnRecordCreateExecute(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingMembersSyncCreate__", Func: m.syncThreadMembers,
+	})
+	app.OnRecordUpdateExecute(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingMembersSyncUpdate__", Func: m.syncThreadMembers,
+	})
+	app.OnRecordDeleteExecute(CollectionNameThreadMembers).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingMembersSyncDelete__", Func: m.syncThreadMembers,
+	})
+}
+
+// syncThreadMembers re-derives threads.members, in the same transaction,
+// after a membership row is created, deleted, or changes thread, user or
+// left, whoever writes it (our Go API, the dashboard, a JS hook), and
+// notes the change for the events that go out after the commit.
+func (m *Messaging) syncThreadMembers(e *core.RecordEvent) error {
+	// Mute, archive and tags don't change who is in the thread.
+	threads := []string{e.Record.GetString("thread")}
+	if !e.Record.IsNew() && e.Type == core.ModelEventTypeUpdate {
+		old := e.Record.Original()
+		if old.GetString("thread") == threads[0] && old.GetString("user") == e.Record.GetString("user") &&
+			old.GetBool("left") == e.Record.GetBool("left") {
+			return e.Next()
+		}
+		if old.GetString("thread") != threads[0] && old.GetString("thread") != "" {
+			threads = append(threads, old.GetString("thread"))
+		}
+	}
+
+	original := e.App
+	defer func() { e.App = original }()
+	return e.App.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		if err := e.Next(); err != nil {
+			return err
+		}
+		for _, t := range threads {
+			if err := refreshThreadMembers(tx, t); err != nil {
+				return err
+			}
+		}
+		m.noteMemberChange(tx, e)
+		return nil
+	})
+}
+
+// currentMembersSQL is threads.members as derived from thread_members, for
+// the thread row being updated: the users who haven't left, in join order.
+const currentMembersSQL = `(SELECT COALESCE(json_group_array(user), '[]') FROM (
+	SELECT tm.user FROM thread_members tm
+	WHERE tm.thread = threads.id AND tm."left" = FALSE ORDER BY tm.created, tm.id))`
+
+// refreshThreadMembers recomputes threads.members from thread_members.
+func refreshThreadMembers(app core.App, threadID string) error {
+	_, err := app.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL + " WHERE id = {:thread}").
+		Bind(dbx.Params{"thread": threadID}).Execute()
+	return err
+}
+
+// activeMember returns user's membership of thread, or ErrNotFound when
+// there is no such thread or user is not a current member of it.
+func activeMember(app core.App, user, threadID string) (*core.Record, error) {
+	member := &core.Record{}
+	err := app.RecordQuery(CollectionNameThreadMembers).
+		AndWhere(dbx.HashExp{"thread": threadID, "user": user}).
+		AndWhere(dbx.NewExp("[[left]] = FALSE")).
+		Limit(1).One(member)
+	if err != nil {
+		return nil, errNotFound()
+	}
+	return member, nil
+}
+
+// addMember adds user to thread, or brings back a member who had left;
+// either way they start with the history read.
+func addMember(tx core.App, threadID, user string, lastSeq int, at types.DateTime) error {
+	member, err := tx.FindFirstRecordByFilter(CollectionNameThreadMembers, "thread = {:t} && user = {:u}",
+		dbx.Params{"t": threadID, "u": user})
+	if err != nil {
+		col, err := tx.FindCachedCollectionByNameOrId(CollectionNameThreadMembers)
+		if err != nil {
+			return err
+		}
+		member = core.NewRecord(col)
+		member.Set("thread", threadID)
+		member.Set("user", user)
+	}
+	member.Set("left", false)
+	member.Set("unread", 0)
+	member.Set("last_read_seq", lastSeq)
+	member.Set("last_activity", at)
+	return tx.Save(member)
+}

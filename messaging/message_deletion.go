@@ -1,0 +1,96 @@
+package messaging
+
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+)
+
+// Deleting messages. A message keeps its thread, author and place for
+// good. Its author soft-deletes it (the body is erased everywhere and
+// can't come back); a superuser may also delete the row. Either way the
+// message leaves the unread counts of those who had not read it.
+
+// bindMessageDeletionHooks keeps a message's identity fixed and makes
+// deletion final, whoever writes: a soft delete erases the body, and both
+// soft and hard deletes take the message out of the unread counts.
+func (m *Messaging) bindMessageDeletionHooks() {
+	app := m.app
+	app.OnRecordUpdate(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingMessageUpdate__", Func: m.validateMessageUpdate,
+	})
+	app.OnRecordUpdateExecute(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingMessageSoftDelete__", Func: m.applySoftDelete,
+	})
+	app.OnRecordDeleteExecute(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "__messagingMessageHardDelete__", Func: m.applyHardDelete,
+	})
+	app.OnRecordEnrich(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEnrichEvent]{
+		Id: "__messagingMessageEnrich__", Func: hideDeletedBody,
+	})
+}
+
+// validateMessageUpdate keeps a message's identity fixed and makes soft
+// deletion final: a deleted message's body is erased, and stays so.
+func (m *Messaging) validateMessageUpdate(e *core.RecordEvent) error {
+	old := e.Record.Original()
+	for _, f := range []string{"thread", "author", "seq", "author_deleted"} {
+		if e.Record.GetString(f) != old.GetString(f) {
+			return errInvalid(f, "immutable", "This field can't be changed.")
+		}
+	}
+	if old.GetBool("deleted") && !e.Record.GetBool("deleted") {
+		return errInvalid("deleted", "undelete", "A deleted message can't be restored.")
+	}
+	if e.Record.GetBool("deleted") {
+		e.Record.Set("body", "")
+	} else {
+		body, err := m.normalizeBody(e.Record.GetString("body"))
+		if err != nil {
+			return err
+		}
+		e.Record.Set("body", body)
+	}
+	return e.Next()
+}
+
+func (m *Messaging) applySoftDelete(e *core.RecordEvent) error {
+	if !e.Record.GetBool("deleted") || e.Record.Original().GetBool("deleted") {
+		return e.Next()
+	}
+	return m.withUncount(e)
+}
+
+func (m *Messaging) applyHardDelete(e *core.RecordEvent) error {
+	if e.Record.GetBool("deleted") {
+		return e.Next()
+	}
+	return m.withUncount(e)
+}
+
+func hideDeletedBody(e *core.RecordEnrichEvent) error {
+	if e.Record.GetBool("deleted") {
+		e.Record.Set("body", "")
+	}
+	return e.Next()
+}
+
+// DeleteMessage soft-deletes user's own message: the body is erased and
+// the others see a placeholder. Errors: ErrNotFound (no such message or
+// not a member), ErrForbidden (someone else's message).
+func (m *Messaging) DeleteMessage(user, messageID string) error {
+	msg, err := m.app.FindRecordById(CollectionNameMessages, messageID)
+	if err != nil {
+		return errNotFound()
+	}
+	if _, err := activeMember(m.app, user, msg.GetString("thread")); err != nil {
+		return err
+	}
+	if msg.GetString("author") != user {
+		return errForbidden("You can only delete your own messages.")
+	}
+	if msg.GetBool("deleted") {
+		return nil
+	}
+	msg.Set("deleted", true)
+	return m.app.Save(msg) // the "deleted" event goes out from the record hook
+}

@@ -1,0 +1,55 @@
+package messaging
+
+import (
+	"math"
+	"strconv"
+)
+
+// Reading a thread's messages, newest first, a page at a time by seq.
+
+// Messages returns a page of thread's messages, newest first; before is
+// the previous page's nextCursor. Errors: ErrNotFound, ErrInvalid.
+func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[MessageView], error) {
+	limit = m.limit(limit)
+	seq := math.MaxInt64
+	if before != "" {
+		n, err := strconv.Atoi(before)
+		if err != nil || n < 1 {
+			return Page[MessageView]{}, errInvalid("before", "bad_cursor", "Invalid cursor.")
+		}
+		seq = n
+	}
+	// The membership check is in the same statement: a non-member gets no
+	// rows, like a member of an empty thread, so it is told apart below.
+	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
+			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted
+		FROM messages
+		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
+			WHERE thread = ?1 AND user = ?3 AND "left" = FALSE)
+		ORDER BY seq DESC LIMIT ?4`, threadID, seq, user, limit+1)
+	if err != nil {
+		return Page[MessageView]{}, err
+	}
+	defer rows.Close()
+	page := Page[MessageView]{Items: make([]MessageView, 0, limit+1)}
+	for rows.Next() {
+		var v MessageView
+		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System); err != nil {
+			return Page[MessageView]{}, err
+		}
+		page.Items = append(page.Items, v)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[MessageView]{}, err
+	}
+	if len(page.Items) == 0 {
+		if _, err := activeMember(m.app, user, threadID); err != nil {
+			return Page[MessageView]{}, err
+		}
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = strconv.Itoa(page.Items[limit-1].Seq)
+	}
+	return page, nil
+}

@@ -1,0 +1,44 @@
+package messaging
+
+import (
+	"net/http"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// HTTP handlers for a thread's messages and for deleting a message.
+
+func (m *Messaging) handleMessages(e *core.RequestEvent) error {
+	limit, err := queryInt(e, "limit")
+	if err != nil {
+		return err
+	}
+	page, err := m.Messages(e.Auth.Id, e.Request.PathValue("id"), e.Request.URL.Query().Get("before"), limit)
+	if err != nil {
+		return apiError(err)
+	}
+	return e.JSON(http.StatusOK, page)
+}
+
+func (m *Messaging) handleReply(e *core.RequestEvent) error {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := bind(e, &in); err != nil {
+		return err
+	}
+	// Non-members get the same 404 as for a thread that doesn't exist
+	// (from the record hooks, so every way in answers alike).
+	msg, err := m.Send(e.Auth.Id, e.Request.PathValue("id"), in.Body)
+	if err != nil {
+		return apiError(err)
+	}
+	return e.JSON(http.StatusOK, messageView(msg))
+}
+
+func (m *Messaging) handleDeleteMessage(e *core.RequestEvent) error {
+	if err := m.DeleteMessage(e.Auth.Id, e.Request.PathValue("id")); err != nil {
+		return apiError(err)
+	}
+	return e.NoContent(http.StatusNoContent)
+}

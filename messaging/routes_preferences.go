@@ -1,0 +1,43 @@
+package messaging
+
+import (
+	"net/http"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// HTTP handlers for /api/messaging/preferences.
+
+func (m *Messaging) handlePreferences(e *core.RequestEvent) error {
+	p, err := m.Preferences(e.Auth.Id)
+	if err != nil {
+		return apiError(err)
+	}
+	return e.JSON(http.StatusOK, p)
+}
+
+// handleSetPreferences changes the fields the body names and leaves the
+// others as they are.
+func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
+	var in struct {
+		MessagingOff *bool `json:"messagingOff"`
+		EmailsOff    *bool `json:"emailsOff"`
+	}
+	if err := bind(e, &in); err != nil {
+		return err
+	}
+	p, err := m.Preferences(e.Auth.Id)
+	if err != nil {
+		return apiError(err)
+	}
+	if in.MessagingOff != nil {
+		p.MessagingOff = *in.MessagingOff
+	}
+	if in.EmailsOff != nil {
+		p.EmailsOff = *in.EmailsOff
+	}
+	if err := m.SetPreferences(e.Auth.Id, p); err != nil {
+		return apiError(err)
+	}
+	return m.handlePreferences(e)
+}

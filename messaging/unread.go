@@ -1,0 +1,206 @@
+package messaging
+
+import (
+	"fmt"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/spf13/cobra"
+)
+
+// Unread counts. thread_members.unread is exact at every commit: a new
+// message adds one for every other current member in its own transaction
+// (countNewMessage), a deletion takes one back from those who had not read
+// it (withUncount), and reading sets it to 0 (MarkRead) or 1 (MarkUnread).
+// System notes never count. expectedUnreadSQL is the definition all of
+// these maintain; Recount checks every count against it and repairs drift.
+
+// countNewMessage counts an authored message in, inside its sending
+// transaction and in one statement whatever the group size: every other
+// current member gains one unread; the author has read up to their own
+// message; the thread comes back to everyone's inbox.
+func countNewMessage(tx core.App, threadID, author string, seq int, at string) error {
+	_, err := tx.DB().NewQuery(`UPDATE thread_members SET
+			unread = CASE WHEN user = {:author} THEN 0 ELSE unread + 1 END,
+			last_read_seq = CASE WHEN user = {:author} THEN {:seq} ELSE last_read_seq END,
+			last_activity = {:at}, archived = FALSE
+		WHERE thread = {:thread} AND "left" = FALSE`).
+		Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": threadID}).Execute()
+	return err
+}
+
+// withUncount runs the write in e.Next() and, in the same transaction,
+// takes the message out of the unread count of every member who had not
+// read it yet.
+func (m *Messaging) withUncount(e *core.RecordEvent) error {
+	original := e.App
+	defer func() { e.App = original }()
+
+	return e.App.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		if err := e.Next(); err != nil {
+			return err
+		}
+		author := e.Record.GetString("author")
+		if author == "" && !e.Record.GetBool("author_deleted") {
+			return nil // a system note counted for no one
+		}
+		_, err := tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = [[unread]] - 1
+			WHERE [[thread]] = {:thread} AND [[left]] = FALSE AND [[user]] != {:author}
+				AND [[last_read_seq]] < {:seq} AND [[unread]] > 0`).
+			Bind(dbx.Params{"thread": e.Record.GetString("thread"), "author": author, "seq": e.Record.GetInt("seq")}).
+			Execute()
+		return err
+	})
+}
+
+// UnreadCounts is a user's unread total: threads with unread messages and
+// unread messages across them.
+type UnreadCounts struct {
+	Threads  int `json:"threads"`
+	Messages int `json:"messages"`
+}
+
+// Unread returns user's unread totals from a partial index of the
+// memberships that have unread messages.
+func (m *Messaging) Unread(user string) (UnreadCounts, error) {
+	var c UnreadCounts
+	rows, err := m.query(`SELECT COUNT(*), COALESCE(SUM(unread), 0)
+		FROM thread_members INDEXED BY idx_messaging_members_unread
+		WHERE user = ? AND unread > 0 AND "left" = 0`, user)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		err = rows.Scan(&c.Threads, &c.Messages)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	return c, err
+}
+
+// CountFix is one unread count that Recount found wrong and corrected.
+type CountFix struct {
+	Member string `db:"id" json:"member"`
+	Thread string `db:"thread" json:"thread"`
+	User   string `db:"user" json:"user"`
+	Was    int    `db:"unread" json:"was"`
+	Now    int    `db:"expected" json:"now"`
+}
+
+// expectedUnreadSQL is the definition of an unread count: messages by
+// someone else (system notes excluded; messages of a deleted user
+// included, see deletion.go), not deleted, after the member's last read
+// position; zero for a member who left. insertMessage, withUncount,
+// MarkRead and MarkUnread maintain exactly this.
+const expectedUnreadSQL = `CASE WHEN tm.[[left]] THEN 0 ELSE (
+	SELECT COUNT(*) FROM {{messages}} msg
+	WHERE msg.[[thread]] = tm.[[thread]] AND msg.[[seq]] > tm.[[last_read_seq]]
+		AND (msg.[[author]] != '' OR msg.[[author_deleted]]) AND msg.[[author]] != tm.[[user]]
+		AND msg.[[deleted]] = FALSE) END`
+
+// Recount recomputes every member's unread count from the messages, in one
+// transaction, and returns the counts it had to fix (none, when the
+// counters never drifted). It also re-derives threads.members.
+func (m *Messaging) Recount() ([]CountFix, error) {
+	var fixes []CountFix
+	err := m.app.RunInTransaction(func(tx core.App) error {
+		err := tx.DB().NewQuery(`SELECT * FROM (SELECT tm.[[id]], tm.[[thread]], tm.[[user]], tm.[[unread]],
+				` + expectedUnreadSQL + ` AS expected FROM {{thread_members}} tm)
+			WHERE [[unread]] != [[expected]]`).All(&fixes)
+		if err != nil {
+			return err
+		}
+		for _, f := range fixes {
+			_, err := tx.DB().Update(CollectionNameThreadMembers, dbx.Params{"unread": f.Now}, dbx.HashExp{"id": f.Member}).Execute()
+			if err != nil {
+				return err
+			}
+		}
+		_, err = tx.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL).Execute()
+		return err
+	})
+	return fixes, err
+}
+
+func (m *Messaging) recountCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "recount",
+		Short: "Recompute every unread count from the messages and report the ones it fixed",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := m.app.RunAllMigrations(); err != nil {
+				return err
+			}
+			fixes, err := m.Recount()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, f := range fixes {
+				fmt.Fprintf(out, "fixed thread %s user %s: unread %d -> %d\n", f.Thread, f.User, f.Was, f.Now)
+			}
+			fmt.Fprintf(out, "%d unread count(s) fixed\n", len(fixes))
+			return nil
+		},
+	}
+}
+
+// MarkRead marks everything in thread as read for user.
+//
+// The read state is written with one plain UPDATE (opening a thread is the
+// most frequent write there is, and a record save would validate and
+// rewrite the whole row for two counters), so no record event fires and
+// the "read" event is fired here, after the commit, through
+// readStateAfterCommit, as MarkUnread does. A record save that changes
+// the same fields (the records API as a superuser, Go, a JS hook) fires
+// it from afterMembershipUpdate. The other plain-SQL writers of read
+// state send their own events: a new message ("message", to the author
+// too) and a deletion ("deleted").
+func (m *Messaging) MarkRead(user, threadID string) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
+		member, err := activeMember(tx, user, threadID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 0,
+				[[last_read_seq]] = (SELECT [[last_seq]] FROM {{threads}} WHERE [[id]] = {:thread})
+			WHERE [[id]] = {:id}`).Bind(dbx.Params{"thread": threadID, "id": member.Id}).Execute()
+		if err == nil {
+			m.readStateAfterCommit(tx, user, threadID)
+		}
+		return err
+	})
+}
+
+// readStateAfterCommit sends user's "read" event for thread once tx has
+// committed; nothing on rollback.
+func (m *Messaging) readStateAfterCommit(tx core.App, user, threadID string) {
+	m.afterCommit(tx, func() { m.live.readStateChanged(m.app, user, threadID) })
+}
+
+// MarkUnread marks the newest message from someone else as unread, so the
+// thread shows one unread message; a thread with none stays read.
+func (m *Messaging) MarkUnread(user, threadID string) error {
+	return m.app.RunInTransaction(func(tx core.App) error {
+		member, err := activeMember(tx, user, threadID)
+		if err != nil {
+			return err
+		}
+		var newest int
+		err = tx.DB().NewQuery(`SELECT COALESCE(MAX([[seq]]), 0) FROM {{messages}}
+			WHERE [[thread]] = {:thread} AND ([[author]] != '' OR [[author_deleted]]) AND [[author]] != {:user}
+				AND [[deleted]] = FALSE`).
+			Bind(dbx.Params{"thread": threadID, "user": user}).Row(&newest)
+		if err != nil || newest == 0 {
+			return err
+		}
+		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 1, [[last_read_seq]] = {:seq} WHERE [[id]] = {:id}`).
+			Bind(dbx.Params{"seq": newest - 1, "id": member.Id}).Execute()
+		if err == nil {
+			m.readStateAfterCommit(tx, user, threadID)
+		}
+		return err
+	})
+}
