@@ -1,16 +1,3 @@
-// Package messaging adds private, threaded conversations between the members
-// of a PocketBase site: direct and group threads, exact per-member unread
-// counts, blocking, muting, archiving, leaving, tags, an HTTP API, a Go API
-// with bindable events, and a member-targeted realtime channel.
-//
-// Its collections ship as Go migrations inside this package, so every app
-// that imports it gets them on the next start (or "migrate up").
-//
-// Example usage:
-//
-//	app := pocketbase.New()
-//	pm := messaging.MustRegister(app, messaging.Config{MaxGroupSize: 50})
-//	pm.OnMessageSent().BindFunc(func(e *messaging.MessageEvent) error { return e.Next() })
 package messaging
 
 import (

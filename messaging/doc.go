@@ -1,0 +1,48 @@
+// Package messaging adds private, threaded conversations between the members
+// of a PocketBase site: direct and group threads, exact per-member unread
+// counts, blocking, muting, archiving, leaving, tags, an HTTP API, a Go API
+// with bindable events, and a member-targeted realtime channel.
+//
+// Its collections ship as Go migrations inside this package (schema*.go),
+// so every app that imports it gets them on the next start.
+//
+// Example usage:
+//
+//	app := pocketbase.New()
+//	pm := messaging.MustRegister(app, messaging.Config{MaxGroupSize: 50})
+//	pm.OnMessageSent().BindFunc(func(e *messaging.MessageEvent) error { return e.Next() })
+//
+// # The story of one message
+//
+// Every rule is a record-event hook or an API rule, so the HTTP API, the
+// records and batch APIs, JS hooks and Go code all take the same path.
+// Say Bob replies in a group with Alice (POST /api/messaging/threads/T/messages,
+// routes_messages.go, which calls [Messaging.Send]):
+//
+//  1. Send saves a messages record; OnRecordCreate trims and checks the
+//     body (sending.go, normalizeBody; the records API first forces the
+//     author to the caller).
+//  2. OnRecordCreateExecute (sending.go, insertMessage) opens a transaction:
+//     one UPDATE takes the thread's next seq and returns its kind and
+//     members; checkCanPost (permissions.go) checks Bob is a current member
+//     who may send and, in a direct thread, that the other person can be
+//     reached; the row is inserted; countNewMessage (unread.go) gives every
+//     other current member one unread and brings the thread back to their
+//     inbox. A refusal rolls all of it back.
+//  3. After the commit, OnRecordAfterCreateSuccess (sending.go,
+//     afterMessageSent) sends the "message" live event to the members'
+//     open connections (realtime*.go, live_hooks.go) and fires
+//     [Messaging.OnMessageSent].
+//  4. Alice opens the thread: [Messaging.Messages] (message_list.go) pages
+//     it, [Messaging.MarkRead] (unread.go) zeroes her count and sends "read"
+//     to her other tabs.
+//
+// Around it: who may write to whom is permissions.go; one direct thread per
+// pair is direct.go; group size, adding and leaving are groups.go; who is a
+// current member is membership.go; mute, archive and tags are
+// member_settings.go; blocks are blocking.go; deleting a message is
+// message_deletion.go and deleting a user is deletion.go; the inbox is
+// inbox.go; what client filters may reach is relation_guard.go; the site
+// owner's limits are settings.go and each member's preferences are
+// preferences.go.
+package messaging
