@@ -249,3 +249,94 @@ const notFoundBody = `{"data":{},"message":"The requested resource wasn't found.
 func fieldError(field, code string) string {
 	return `"data":{"` + field + `":{"code":"validation_messaging_` + code + `"`
 }
+
+func recordsURL(collection, rest string) string {
+	return "/api/collections/" + collection + "/records" + rest
+}
+
+const (
+	onlySuperusers = `"message":"Only superusers can perform this action."`
+	createFailed   = `"message":"Failed to create record."`
+	recordNotFound = `"message":"The requested resource wasn't found."`
+)
+
+// countIs checks after the request that collection holds want records.
+func countIs(s tests.ApiScenario, collection string, want int) tests.ApiScenario {
+	s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, _ *http.Response) {
+		if n, err := app.CountRecords(collection); err != nil || int(n) != want {
+			t.Errorf("%s: %d records (%v), want %d", collection, n, err, want)
+		}
+	}
+	return s
+}
+
+// memberActionCases are the outsiders' cases shared by every per-member
+// action on a thread: a non-member, a member who left and an unknown
+// thread all get the same 404 and change nothing.
+func memberActionCases(action, method, suffix string, body any) []apiCase {
+	outsider := func(name, who string, id func(w world) string) apiCase {
+		return worldCase(action+": "+name, func(f *fixture, w world) tests.ApiScenario {
+			s := expect(f.as(who, method, "/api/messaging/threads/"+id(w)+suffix, body), 404, []string{notFoundBody}, allBodies...)
+			s.ExpectedEvents = map[string]int{"OnModelUpdate": 0, "OnModelCreate": 0, "OnModelDelete": 0}
+			return s
+		})
+	}
+	return []apiCase{
+		outsider("non-member → 404", "dave", func(w world) string { return w.group }),
+		outsider("left member → 404", "carol", func(w world) string { return w.group }),
+		outsider("unknown thread → 404", "alice", func(world) string { return "nosuchthread123" }),
+	}
+}
+
+func threadURL(id, suffix string) string { return "/api/messaging/threads/" + id + suffix }
+
+// expect sets a scenario's expectations.
+func expect(s tests.ApiScenario, status int, content []string, notContent ...string) tests.ApiScenario {
+	s.ExpectedStatus = status
+	s.ExpectedContent = content
+	s.NotExpectedContent = notContent
+	return s
+}
+
+// worldCase is a case on the shared cast with the default config.
+func worldCase(name string, build func(f *fixture, w world) tests.ApiScenario) apiCase {
+	return apiCase{name: name, build: func(f *fixture) tests.ApiScenario { return build(f, f.world()) }}
+}
+
+// allBodies is every message body of the world; a response for someone
+// who may read nothing must contain none of them.
+var allBodies = []string{bodyGroupAlice, bodyGroupBob, bodyGroupCarol, bodyDirectAlice, bodyDirectBob,
+	bodyBlocked, bodyBlockedErin, bodyOthers, subjectGroup}
+
+// inboxIDs decodes a page of threads into its ids, in order.
+func inboxIDs(t testing.TB, res *http.Response) []string {
+	t.Helper()
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	decode(t, res, &page)
+	ids := make([]string, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+func wantIDs(t testing.TB, got []string, want ...string) {
+	t.Helper()
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got ids %v, want %v", got, want)
+	}
+}
+
+// inboxFirst is the id of user's newest thread.
+func inboxFirst(f *fixture, user string) string {
+	f.t.Helper()
+	page, err := f.pm.Inbox(f.id(user), messaging.InboxQuery{Limit: 1})
+	if err != nil || len(page.Items) == 0 {
+		f.t.Fatalf("inbox of %s: %v", user, err)
+	}
+	return page.Items[0].ID
+}

@@ -91,33 +91,3 @@ func TestEvents(t *testing.T) {
 		t.Errorf("block events %v / %v", blocked, unblocked)
 	}
 }
-
-// Recount finds and repairs counters that drifted (here, broken on
-// purpose with raw SQL) and finds nothing on a second run.
-func TestRecount_FixesDrift(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, messaging.Config{})
-	defer f.app.Cleanup()
-
-	thread, _ := f.start("alice", []string{"bob", "carol"}, "", "one")
-	f.send("alice", thread.Id, "two")
-	f.send("bob", thread.Id, "three")
-	if _, err := f.app.DB().NewQuery("UPDATE thread_members SET unread = 42").Execute(); err != nil {
-		t.Fatal(err)
-	}
-	fixes, err := f.pm.Recount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fixes) != 3 {
-		t.Fatalf("fixed %d counts, want 3: %+v", len(fixes), fixes)
-	}
-	for name, want := range map[string]int{"alice": 1, "bob": 0, "carol": 3} {
-		if got := f.unread(name, thread.Id); got != want {
-			t.Errorf("%s unread = %d, want %d", name, got, want)
-		}
-	}
-	if again, err := f.pm.Recount(); err != nil || len(again) != 0 {
-		t.Fatalf("second recount: %v %+v", err, again)
-	}
-}

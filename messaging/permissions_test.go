@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/tests"
 )
 
 // countQueries counts the SQL statements the app runs from now on.
@@ -73,4 +75,78 @@ func TestPermissions_AutocompleteMatchesSending(t *testing.T) {
 			t.Errorf("%s: offered=%v but send error %v", name, offered, sendErr)
 		}
 	}
+}
+
+func TestRoutes_Recipients(t *testing.T) {
+	t.Parallel()
+	search := func(f *fixture, who, query string) tests.ApiScenario {
+		return f.as(who, http.MethodGet, "/api/messaging/recipients"+query, nil)
+	}
+	runCases(t, []apiCase{
+		worldCase("prefix of the name, case-insensitive, without emails", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "alice", "?q=B"), 200,
+				[]string{`"items":[{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}]`}, "@example.com")
+		}),
+		worldCase("two people called Bob are told apart by username", func(f *fixture, w world) tests.ApiScenario {
+			other := f.mustUser("bob.demo")
+			other.Set("name", "Bob")
+			f.must(f.app.Save(other))
+			return expect(search(f, "alice", "?q=bob"), 200, []string{
+				`{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}`,
+				`{"id":"` + other.Id + `","name":"Bob","username":"bob.demo","avatar":""}`,
+			})
+		}),
+		worldCase("never the caller", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "alice", "?q=a"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)
+		}),
+		worldCase("never someone with messaging off", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "alice", "?q=of"), 200, []string{`"items":[]`}, f.id("off"))
+		}),
+		worldCase("never someone who blocked the caller", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "erin", "?q=a"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)
+		}),
+		worldCase("the blocker still finds the blocked user", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "alice", "?q=er"), 200, []string{`"name":"Erin"`})
+		}),
+		worldCase("empty query finds nobody", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "alice", "?q=+"), 200, []string{`{"items":[]}`})
+		}),
+		worldCase("limit caps the list, in name order", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "bob", "?q=a&limit=1"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)
+		}),
+		worldCase("bad limit → 400", func(f *fixture, w world) tests.ApiScenario {
+			return expect(search(f, "bob", "?q=a&limit=x"), 400, []string{fieldError("limit", "not_a_number")})
+		}),
+	})
+}
+
+// The refused answer is byte for byte the same whatever the reason, so a
+// blocked user can't tell a block from "messaging off".
+func TestRoutes_RefusalsLookAlike(t *testing.T) {
+	t.Parallel()
+	start := func(name string, setup func(f *fixture)) apiCase {
+		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
+			setup(f)
+			s := expect(f.as("alice", http.MethodPost, "/api/messaging/threads",
+				map[string]any{"recipients": []string{f.id("bob")}, "body": "hi"}), 403, []string{refusedBody},
+				"block", "off", "role")
+			s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, res *http.Response) {
+				var raw map[string]any
+				decode(t, res, &raw)
+				if len(raw) != 3 || raw["message"] != "Unable to send message." || len(raw["data"].(map[string]any)) != 0 {
+					t.Errorf("refusal says more than it should: %v", raw)
+				}
+			}
+			return s
+		}}
+	}
+	runCases(t, []apiCase{
+		start("recipient blocked the sender", func(f *fixture) { f.must(f.pm.Block(f.id("bob"), f.id("alice"))) }),
+		start("recipient has messaging off", func(f *fixture) {
+			f.setOff("bob")
+		}),
+		start("sender has messaging off", func(f *fixture) {
+			f.setOff("alice")
+		}),
+	})
 }

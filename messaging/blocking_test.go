@@ -9,6 +9,70 @@ import (
 	"github.com/pocketbase/pocketbase/tests"
 )
 
+// Blocks are private to the blocker, whichever API reads or writes them.
+func TestRecords_Blocks(t *testing.T) {
+	t.Parallel()
+	c := messaging.CollectionNameBlocks
+	aliceBlock := func(f *fixture) string {
+		r, err := f.app.FindFirstRecordByData(c, "user", f.id("alice"))
+		f.must(err)
+		return r.Id
+	}
+	create := func(f *fixture, who, user, blocked string) tests.ApiScenario {
+		return f.as(who, http.MethodPost, recordsURL(c, ""), map[string]any{"user": user, "blocked": blocked})
+	}
+	runCases(t, []apiCase{
+		worldCase("blocker lists own blocks", func(f *fixture, w world) tests.ApiScenario {
+			return expect(f.as("alice", http.MethodGet, recordsURL(c, ""), nil), 200,
+				[]string{`"totalItems":1`, `"blocked":"` + f.id("erin") + `"`})
+		}),
+		worldCase("blocked user doesn't see the block", func(f *fixture, w world) tests.ApiScenario {
+			return expect(f.as("erin", http.MethodGet, recordsURL(c, ""), nil), 200, []string{`"totalItems":0`}, f.id("alice"))
+		}),
+		worldCase("nobody filters their way into another's blocks", func(f *fixture, w world) tests.ApiScenario {
+			return expect(f.as("bob", http.MethodGet, recordsURL(c, "?filter=user='"+f.id("alice")+"'"), nil), 200,
+				[]string{`"totalItems":0`}, f.id("erin"))
+		}),
+		worldCase("blocked user views the block → 404", func(f *fixture, w world) tests.ApiScenario {
+			return expect(f.as("erin", http.MethodGet, recordsURL(c, "/"+aliceBlock(f)), nil), 404, []string{recordNotFound}, f.id("alice"))
+		}),
+		worldCase("anonymous lists nothing", func(f *fixture, w world) tests.ApiScenario {
+			return expect(f.as("", http.MethodGet, recordsURL(c, ""), nil), 200, []string{`"totalItems":0`}, f.id("erin"))
+		}),
+		worldCase("superuser lists all", func(f *fixture, w world) tests.ApiScenario {
+			return expect(f.as("superuser", http.MethodGet, recordsURL(c, ""), nil), 200,
+				[]string{`"totalItems":1`, `"blocked":"` + f.id("erin") + `"`})
+		}),
+		worldCase("user blocks for themself", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(create(f, "bob", f.id("bob"), f.id("dave")), 200,
+				[]string{`"user":"` + f.id("bob") + `"`, `"blocked":"` + f.id("dave") + `"`}), c, 2)
+		}),
+		worldCase("user blocks on someone else's behalf → 400", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(create(f, "bob", f.id("dave"), f.id("carol")), 400, []string{createFailed}), c, 1)
+		}),
+		worldCase("unblockable role → 400", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(create(f, "bob", f.id("bob"), f.id("admin")), 400, []string{fieldError("blocked", "unblockable")}), c, 1)
+		}),
+		worldCase("yourself → 400", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(create(f, "bob", f.id("bob"), f.id("bob")), 400, []string{fieldError("blocked", "block_self")}), c, 1)
+		}),
+		worldCase("the same block twice → 400", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(create(f, "alice", f.id("alice"), f.id("erin")), 400, []string{`"status":400`}), c, 1)
+		}),
+		worldCase("blocker deletes own block", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(f.as("alice", http.MethodDelete, recordsURL(c, "/"+aliceBlock(f)), nil), 204, nil), c, 0)
+		}),
+		worldCase("blocked user deletes the block → 404", func(f *fixture, w world) tests.ApiScenario {
+			return countIs(expect(f.as("erin", http.MethodDelete, recordsURL(c, "/"+aliceBlock(f)), nil), 404,
+				[]string{recordNotFound}), c, 1)
+		}),
+		worldCase("blocks can't be edited → 403", func(f *fixture, w world) tests.ApiScenario {
+			s := f.as("alice", http.MethodPatch, recordsURL(c, "/"+aliceBlock(f)), map[string]any{"blocked": f.id("dave")})
+			return expect(s, 403, []string{onlySuperusers})
+		}),
+	})
+}
+
 // isBlocked fails the test on a lookup error.
 func (f *fixture) isBlocked(user, other string) bool {
 	f.t.Helper()
@@ -178,118 +242,4 @@ func TestRoutes_UnblockRestoresSending(t *testing.T) {
 		return expect(f.as("erin", http.MethodGet, "/api/messaging/recipients?q=al", nil), 200, []string{`"name":"Alice"`})
 	}, before: unblockFirst})
 	runCases(t, cases)
-}
-
-func TestRoutes_Recipients(t *testing.T) {
-	t.Parallel()
-	search := func(f *fixture, who, query string) tests.ApiScenario {
-		return f.as(who, http.MethodGet, "/api/messaging/recipients"+query, nil)
-	}
-	runCases(t, []apiCase{
-		worldCase("prefix of the name, case-insensitive, without emails", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "alice", "?q=B"), 200,
-				[]string{`"items":[{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}]`}, "@example.com")
-		}),
-		worldCase("two people called Bob are told apart by username", func(f *fixture, w world) tests.ApiScenario {
-			other := f.mustUser("bob.demo")
-			other.Set("name", "Bob")
-			f.must(f.app.Save(other))
-			return expect(search(f, "alice", "?q=bob"), 200, []string{
-				`{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}`,
-				`{"id":"` + other.Id + `","name":"Bob","username":"bob.demo","avatar":""}`,
-			})
-		}),
-		worldCase("never the caller", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "alice", "?q=a"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)
-		}),
-		worldCase("never someone with messaging off", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "alice", "?q=of"), 200, []string{`"items":[]`}, f.id("off"))
-		}),
-		worldCase("never someone who blocked the caller", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "erin", "?q=a"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)
-		}),
-		worldCase("the blocker still finds the blocked user", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "alice", "?q=er"), 200, []string{`"name":"Erin"`})
-		}),
-		worldCase("empty query finds nobody", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "alice", "?q=+"), 200, []string{`{"items":[]}`})
-		}),
-		worldCase("limit caps the list, in name order", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "bob", "?q=a&limit=1"), 200, []string{`"name":"Admin"`}, `"name":"Alice"`)
-		}),
-		worldCase("bad limit → 400", func(f *fixture, w world) tests.ApiScenario {
-			return expect(search(f, "bob", "?q=a&limit=x"), 400, []string{fieldError("limit", "not_a_number")})
-		}),
-	})
-}
-
-func TestRoutes_Unread(t *testing.T) {
-	t.Parallel()
-	const url = "/api/messaging/unread"
-	counts := func(name, who string, threads, messages string, setup func(f *fixture, w world)) apiCase {
-		return worldCase(name, func(f *fixture, w world) tests.ApiScenario {
-			if setup != nil {
-				setup(f, w)
-			}
-			return expect(f.as(who, http.MethodGet, url, nil), 200,
-				[]string{`{"threads":` + threads + `,"messages":` + messages + `}`})
-		})
-	}
-	runCases(t, []apiCase{
-		// alice: group 2 (bob, carol), direct 1 (bob), blocked 1 (erin).
-		counts("every message counts for everyone but its author", "alice", "3", "4", nil),
-		// bob: group 1 (carol; he had read alice's by replying), direct 0.
-		counts("system notes never count", "bob", "1", "1", nil),
-		counts("a member who left counts nothing there", "carol", "0", "0", nil),
-		counts("the recipient of another thread", "dave", "1", "1", nil),
-		counts("read sets the thread to 0", "alice", "2", "2", func(f *fixture, w world) {
-			f.must(f.pm.MarkRead(f.id("alice"), w.group))
-		}),
-		counts("mark unread gives 1", "alice", "1", "1", func(f *fixture, w world) {
-			for _, th := range []string{w.group, w.direct, w.blocked} {
-				f.must(f.pm.MarkRead(f.id("alice"), th))
-			}
-			f.must(f.pm.MarkUnread(f.id("alice"), w.group))
-		}),
-		counts("a deleted message stops counting", "alice", "2", "3", func(f *fixture, w world) {
-			f.must(f.pm.DeleteMessage(f.id("bob"), w.directBob.Id))
-		}),
-		counts("a new message adds one", "alice", "3", "5", func(f *fixture, w world) {
-			f.send("bob", w.direct, "one more")
-		}),
-		counts("the blocked user still receives the blocker's messages", "erin", "1", "1", func(f *fixture, w world) {
-			f.send("alice", w.blocked, "from the blocker")
-		}),
-	})
-}
-
-// The refused answer is byte for byte the same whatever the reason, so a
-// blocked user can't tell a block from "messaging off".
-func TestRoutes_RefusalsLookAlike(t *testing.T) {
-	t.Parallel()
-	start := func(name string, setup func(f *fixture)) apiCase {
-		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
-			setup(f)
-			s := expect(f.as("alice", http.MethodPost, "/api/messaging/threads",
-				map[string]any{"recipients": []string{f.id("bob")}, "body": "hi"}), 403, []string{refusedBody},
-				"block", "off", "role")
-			s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, res *http.Response) {
-				var raw map[string]any
-				decode(t, res, &raw)
-				if len(raw) != 3 || raw["message"] != "Unable to send message." || len(raw["data"].(map[string]any)) != 0 {
-					t.Errorf("refusal says more than it should: %v", raw)
-				}
-			}
-			return s
-		}}
-	}
-	runCases(t, []apiCase{
-		start("recipient blocked the sender", func(f *fixture) { f.must(f.pm.Block(f.id("bob"), f.id("alice"))) }),
-		start("recipient has messaging off", func(f *fixture) {
-			f.setOff("bob")
-		}),
-		start("sender has messaging off", func(f *fixture) {
-			f.setOff("alice")
-		}),
-	})
 }
