@@ -41,7 +41,8 @@ func (m *Messaging) bindBlockHooks() {
 }
 
 func (m *Messaging) validateBlock(e *core.RecordEvent) error {
-	user, blocked := e.Record.GetString("user"), e.Record.GetString("blocked")
+	b := &Block{e.Record}
+	user, blocked := b.User(), b.Blocked()
 	if user == blocked {
 		return errInvalid("blocked", "block_self", "You can't block yourself.")
 	}
@@ -56,7 +57,8 @@ func (m *Messaging) validateBlock(e *core.RecordEvent) error {
 }
 
 func (m *Messaging) fireBlock(h *hook.Hook[*BlockEvent], e *core.RecordEvent) {
-	err := h.Trigger(&BlockEvent{App: e.App, User: e.Record.GetString("user"), Blocked: e.Record.GetString("blocked")})
+	b := &Block{e.Record}
+	err := h.Trigger(&BlockEvent{App: e.App, User: b.User(), Blocked: b.Blocked()})
 	if err != nil {
 		e.App.Logger().Error("messaging: block event handler failed", "error", err)
 	}
@@ -86,8 +88,9 @@ func (m *Messaging) Block(user, blocked string) error {
 		return err
 	}
 	r := core.NewRecord(col)
-	r.Set("user", user)
-	r.Set("blocked", blocked)
+	b := &Block{r}
+	b.SetUser(user)
+	b.SetBlocked(blocked)
 	return m.app.Save(r)
 }
 

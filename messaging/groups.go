@@ -28,11 +28,12 @@ func (m *Messaging) Leave(user, threadID string) error {
 		if err != nil {
 			return errNotFound()
 		}
-		if thread.GetString("kind") != KindGroup {
+		if (&Thread{thread}).Kind() != KindGroup {
 			return errForbidden("You can't leave a direct conversation; archive it instead.")
 		}
-		member.Set("left", true)
-		member.Set("unread", 0)
+		ms := &Membership{member}
+		ms.SetLeft(true)
+		ms.SetUnread(0)
 		if err := tx.Save(member); err != nil {
 			return err
 		}
@@ -61,10 +62,11 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if err != nil {
 			return errNotFound()
 		}
-		if thread.GetString("kind") != KindGroup {
+		group := &Thread{thread}
+		if group.Kind() != KindGroup {
 			return errForbidden("People can only be added to group conversations.")
 		}
-		current := thread.GetStringSlice("members")
+		current := group.Members()
 		for _, u := range added {
 			if slices.Contains(current, u) {
 				return errInvalid("users", "already_member", "Already a member of this conversation.")
@@ -79,7 +81,7 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		now := types.NowDateTime()
 		names := make([]string, len(added))
 		for i, u := range added {
-			if err := addMember(tx, threadID, u, thread.GetInt("last_seq"), now); err != nil {
+			if err := addMember(tx, threadID, u, group.LastSeq(), now); err != nil {
 				return err
 			}
 			names[i] = displayName(tx, u)

@@ -27,7 +27,7 @@ func (m *Messaging) bindMemberSettingsHooks() {
 // unread count keeps counting either way.
 func (m *Messaging) SetMuted(user, threadID string, muted bool) error {
 	return m.updateMembership(user, threadID, func(r *core.Record) error {
-		r.Set("muted", muted)
+		(&Membership{r}).SetMuted(muted)
 		return nil
 	})
 }
@@ -36,7 +36,7 @@ func (m *Messaging) SetMuted(user, threadID string, muted bool) error {
 // activity brings it back to the inbox.
 func (m *Messaging) SetArchived(user, threadID string, archived bool) error {
 	return m.updateMembership(user, threadID, func(r *core.Record) error {
-		r.Set("archived", archived)
+		(&Membership{r}).SetArchived(archived)
 		return nil
 	})
 }
@@ -50,7 +50,7 @@ func (m *Messaging) SetTags(user, threadID string, tagIDs []string) error {
 		return errTooManyTags(max)
 	}
 	return m.updateMembership(user, threadID, func(r *core.Record) error {
-		r.Set("tags", clean)
+		(&Membership{r}).SetTags(clean)
 		return nil
 	})
 }
@@ -70,7 +70,8 @@ func (m *Messaging) updateMembership(user, threadID string, change func(*core.Re
 // validateMemberTags refuses tags that are not the member's own, and more
 // than the field holds, before any query.
 func validateMemberTags(e *core.RecordEvent) error {
-	tags := e.Record.GetStringSlice("tags")
+	member := &Membership{e.Record}
+	tags := member.Tags()
 	if len(tags) == 0 {
 		return e.Next()
 	}
@@ -81,7 +82,7 @@ func validateMemberTags(e *core.RecordEvent) error {
 	var owned []string
 	err := e.App.DB().Select("id").From(CollectionNameTags).
 		Where(inList("id", "tags", tags)).
-		AndWhere(dbx.HashExp{"user": e.Record.GetString("user")}).
+		AndWhere(dbx.HashExp{"user": member.User()}).
 		Column(&owned)
 	if err != nil {
 		return err

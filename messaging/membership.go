@@ -35,15 +35,15 @@ func (m *Messaging) bindMembershipHooks() {
 // notes the change for the events that go out after the commit.
 func (m *Messaging) syncThreadMembers(e *core.RecordEvent) error {
 	// Mute, archive and tags don't change who is in the thread.
-	threads := []string{e.Record.GetString("thread")}
+	now := &Membership{e.Record}
+	threads := []string{now.Thread()}
 	if !e.Record.IsNew() && e.Type == core.ModelEventTypeUpdate {
-		old := e.Record.Original()
-		if old.GetString("thread") == threads[0] && old.GetString("user") == e.Record.GetString("user") &&
-			old.GetBool("left") == e.Record.GetBool("left") {
+		old := &Membership{e.Record.Original()}
+		if old.Thread() == threads[0] && old.User() == now.User() && old.Left() == now.Left() {
 			return e.Next()
 		}
-		if old.GetString("thread") != threads[0] && old.GetString("thread") != "" {
-			threads = append(threads, old.GetString("thread"))
+		if old.Thread() != threads[0] && old.Thread() != "" {
+			threads = append(threads, old.Thread())
 		}
 	}
 
@@ -102,12 +102,13 @@ func addMember(tx core.App, threadID, user string, lastSeq int, at types.DateTim
 			return err
 		}
 		member = core.NewRecord(col)
-		member.Set("thread", threadID)
-		member.Set("user", user)
+		(&Membership{member}).SetThread(threadID)
+		(&Membership{member}).SetUser(user)
 	}
-	member.Set("left", false)
-	member.Set("unread", 0)
-	member.Set("last_read_seq", lastSeq)
-	member.Set("last_activity", at)
+	ms := &Membership{member}
+	ms.SetLeft(false)
+	ms.SetUnread(0)
+	ms.SetLastReadSeq(lastSeq)
+	ms.SetLastActivity(at)
 	return tx.Save(member)
 }

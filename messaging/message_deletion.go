@@ -38,38 +38,39 @@ func (m *Messaging) validateMessageUpdate(e *core.RecordEvent) error {
 			return errInvalid(f, "immutable", "This field can't be changed.")
 		}
 	}
-	if old.GetBool("deleted") && !e.Record.GetBool("deleted") {
+	msg := &Message{e.Record}
+	if (&Message{old}).Deleted() && !msg.Deleted() {
 		return errInvalid("deleted", "undelete", "A deleted message can't be restored.")
 	}
-	if e.Record.GetBool("deleted") {
-		e.Record.Set("body", "")
+	if msg.Deleted() {
+		msg.SetBody("")
 	} else {
-		body, err := m.normalizeBody(e.Record.GetString("body"))
+		body, err := m.normalizeBody(msg.Body())
 		if err != nil {
 			return err
 		}
-		e.Record.Set("body", body)
+		msg.SetBody(body)
 	}
 	return e.Next()
 }
 
 func (m *Messaging) applySoftDelete(e *core.RecordEvent) error {
-	if !e.Record.GetBool("deleted") || e.Record.Original().GetBool("deleted") {
+	if !(&Message{e.Record}).Deleted() || (&Message{e.Record.Original()}).Deleted() {
 		return e.Next()
 	}
 	return m.withUncount(e)
 }
 
 func (m *Messaging) applyHardDelete(e *core.RecordEvent) error {
-	if e.Record.GetBool("deleted") {
+	if (&Message{e.Record}).Deleted() {
 		return e.Next()
 	}
 	return m.withUncount(e)
 }
 
 func hideDeletedBody(e *core.RecordEnrichEvent) error {
-	if e.Record.GetBool("deleted") {
-		e.Record.Set("body", "")
+	if msg := (&Message{e.Record}); msg.Deleted() {
+		msg.SetBody("")
 	}
 	return e.Next()
 }
@@ -78,19 +79,20 @@ func hideDeletedBody(e *core.RecordEnrichEvent) error {
 // the others see a placeholder. Errors: ErrNotFound (no such message or
 // not a member), ErrForbidden (someone else's message).
 func (m *Messaging) DeleteMessage(user, messageID string) error {
-	msg, err := m.app.FindRecordById(CollectionNameMessages, messageID)
+	r, err := m.app.FindRecordById(CollectionNameMessages, messageID)
 	if err != nil {
 		return errNotFound()
 	}
-	if _, err := activeMember(m.app, user, msg.GetString("thread")); err != nil {
+	msg := &Message{r}
+	if _, err := activeMember(m.app, user, msg.Thread()); err != nil {
 		return err
 	}
-	if msg.GetString("author") != user {
+	if msg.Author() != user {
 		return errForbidden("You can only delete your own messages.")
 	}
-	if msg.GetBool("deleted") {
+	if msg.Deleted() {
 		return nil
 	}
-	msg.Set("deleted", true)
+	msg.SetDeleted(true)
 	return m.app.Save(msg) // the "deleted" event goes out from the record hook
 }

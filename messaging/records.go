@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // Typed views of the plugin's records, the way PocketBase's core wraps its
@@ -77,6 +78,33 @@ func (m *Membership) Archived() bool { return m.GetBool("archived") }
 // Tags are the ids of the member's own tags on the thread.
 func (m *Membership) Tags() []string { return m.GetStringSlice("tags") }
 
+// SetThread sets the thread id.
+func (m *Membership) SetThread(id string) { m.Set("thread", id) }
+
+// SetUser sets the member's user id.
+func (m *Membership) SetUser(id string) { m.Set("user", id) }
+
+// SetLeft marks the member as gone (true) or back (false).
+func (m *Membership) SetLeft(left bool) { m.Set("left", left) }
+
+// SetUnread sets the unread count; only the unread rules (unread.go) do.
+func (m *Membership) SetUnread(n int) { m.Set("unread", n) }
+
+// SetLastReadSeq sets the read position.
+func (m *Membership) SetLastReadSeq(seq int) { m.Set("last_read_seq", seq) }
+
+// SetLastActivity sets the inbox sort key.
+func (m *Membership) SetLastActivity(at types.DateTime) { m.Set("last_activity", at) }
+
+// SetMuted turns notifications for the thread off (true) or on.
+func (m *Membership) SetMuted(muted bool) { m.Set("muted", muted) }
+
+// SetArchived moves the thread into (true) or out of the archived box.
+func (m *Membership) SetArchived(archived bool) { m.Set("archived", archived) }
+
+// SetTags replaces the member's tags on the thread.
+func (m *Membership) SetTags(ids []string) { m.Set("tags", ids) }
+
 // Message is a record of the messages collection.
 type Message struct{ *core.Record }
 
@@ -102,6 +130,32 @@ func (m *Message) Deleted() bool { return m.GetBool("deleted") }
 // Seq is the message's position in its thread, from 1.
 func (m *Message) Seq() int { return m.GetInt("seq") }
 
+// AuthorDeleted reports a message whose author's account was deleted: it
+// is shown as from a "Deleted user", and is no system note.
+func (m *Message) AuthorDeleted() bool { return m.GetBool("author_deleted") }
+
+// Created is the creation time as stored.
+func (m *Message) Created() string { return m.GetString("created") }
+
+// SetThread sets the thread id.
+func (m *Message) SetThread(id string) { m.Set("thread", id) }
+
+// SetAuthor sets the author's user id ("" for a system note).
+func (m *Message) SetAuthor(id string) { m.Set("author", id) }
+
+// SetBody sets the text.
+func (m *Message) SetBody(body string) { m.Set("body", body) }
+
+// SetDeleted marks the message soft-deleted.
+func (m *Message) SetDeleted(deleted bool) { m.Set("deleted", deleted) }
+
+// SetAuthorDeleted sets the deleted-author mark; only a user deletion
+// (deletion.go) sets it, with plain SQL.
+func (m *Message) SetAuthorDeleted(v bool) { m.Set("author_deleted", v) }
+
+// SetSeq sets the position in the thread; only insertMessage does.
+func (m *Message) SetSeq(seq int) { m.Set("seq", seq) }
+
 // Block is a record of the blocks collection: User blocks Blocked.
 type Block struct{ *core.Record }
 
@@ -116,3 +170,9 @@ func (b *Block) User() string { return b.GetString("user") }
 
 // Blocked is who is blocked.
 func (b *Block) Blocked() string { return b.GetString("blocked") }
+
+// SetUser sets who blocks.
+func (b *Block) SetUser(id string) { b.Set("user", id) }
+
+// SetBlocked sets who is blocked.
+func (b *Block) SetBlocked(id string) { b.Set("blocked", id) }

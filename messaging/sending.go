@@ -53,20 +53,21 @@ func (m *Messaging) forceMessageAuthor(e *core.RecordRequestEvent) error {
 		if e.Auth == nil {
 			return e.UnauthorizedError("Sign in to send messages.", nil)
 		}
-		e.Record.Set("author", e.Auth.Id)
+		(&Message{e.Record}).SetAuthor(e.Auth.Id)
 	}
 	return e.Next()
 }
 
 func (m *Messaging) validateNewMessage(e *core.RecordEvent) error {
-	e.Record.Set("deleted", false)
+	msg := &Message{e.Record}
+	msg.SetDeleted(false)
 	// Only deleting a user marks messages as theirs (deletion.go).
-	e.Record.Set("author_deleted", false)
-	body, err := m.normalizeBody(e.Record.GetString("body"))
+	msg.SetAuthorDeleted(false)
+	body, err := m.normalizeBody(msg.Body())
 	if err != nil {
 		return err
 	}
-	e.Record.Set("body", body)
+	msg.SetBody(body)
 	return e.Next()
 }
 
@@ -84,7 +85,8 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 
 	return e.App.RunInTransaction(func(tx core.App) error {
 		e.App = tx
-		threadID, author := e.Record.GetString("thread"), e.Record.GetString("author")
+		msg := &Message{e.Record}
+		threadID, author := msg.Thread(), msg.Author()
 		if e.Record.Id == "" {
 			e.Record.Id = core.GenerateDefaultRandomId()
 		}
@@ -109,7 +111,7 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 				return err
 			}
 		}
-		e.Record.Set("seq", thread.Seq)
+		msg.SetSeq(thread.Seq)
 
 		if err := e.Next(); err != nil {
 			return err
@@ -129,9 +131,10 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 func (m *Messaging) afterMessageSent(e *core.RecordEvent) error {
 	v, _ := m.sent.LoadAndDelete(e.Record)
 	members, _ := v.([]string)
-	m.live.messageSent(e.App, e.Record.GetString("thread"), members, e.Record)
+	msg := &Message{e.Record}
+	m.live.messageSent(e.App, msg.Thread(), members, e.Record)
 	if m.onMessageSent.Length() > 0 {
-		thread, err := e.App.FindRecordById(CollectionNameThreads, e.Record.GetString("thread"))
+		thread, err := e.App.FindRecordById(CollectionNameThreads, msg.Thread())
 		if err == nil {
 			err = m.onMessageSent.Trigger(&MessageEvent{App: e.App, Message: e.Record, Thread: thread})
 		}
@@ -170,9 +173,10 @@ func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*co
 		return nil, err
 	}
 	msg := core.NewRecord(col)
-	msg.Set("thread", threadID)
-	msg.Set("author", author)
-	msg.Set("body", body)
+	mv := &Message{msg}
+	mv.SetThread(threadID)
+	mv.SetAuthor(author)
+	mv.SetBody(body)
 	if err := app.Save(msg); err != nil {
 		// The thread relation fails validation when the thread doesn't
 		// exist: the same 404 as for a thread one is not in.

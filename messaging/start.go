@@ -82,10 +82,11 @@ func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string
 		return nil, err
 	}
 	thread := core.NewRecord(col)
-	thread.Set("kind", kind)
-	thread.Set("subject", subject)
-	thread.Set("direct_key", key)
-	thread.Set("created_by", creator)
+	t := &Thread{thread}
+	t.SetKind(kind)
+	t.SetSubject(subject)
+	t.SetDirectKey(key)
+	t.SetCreatedBy(creator)
 	if err := tx.Save(thread); err != nil {
 		return nil, err
 	}

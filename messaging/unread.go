@@ -41,14 +41,15 @@ func (m *Messaging) withUncount(e *core.RecordEvent) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		author := e.Record.GetString("author")
-		if author == "" && !e.Record.GetBool("author_deleted") {
+		msg := &Message{e.Record}
+		author := msg.Author()
+		if author == "" && !msg.AuthorDeleted() {
 			return nil // a system note counted for no one
 		}
 		_, err := tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = [[unread]] - 1
 			WHERE [[thread]] = {:thread} AND [[left]] = FALSE AND [[user]] != {:author}
 				AND [[last_read_seq]] < {:seq} AND [[unread]] > 0`).
-			Bind(dbx.Params{"thread": e.Record.GetString("thread"), "author": author, "seq": e.Record.GetInt("seq")}).
+			Bind(dbx.Params{"thread": msg.Thread(), "author": author, "seq": msg.Seq()}).
 			Execute()
 		return err
 	})

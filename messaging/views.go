@@ -57,18 +57,19 @@ type ThreadView struct {
 }
 
 func messageView(r *core.Record) *MessageView {
+	msg := &Message{r}
 	v := &MessageView{
 		ID:            r.Id,
-		Thread:        r.GetString("thread"),
-		Author:        r.GetString("author"),
-		AuthorDeleted: r.GetBool("author_deleted"),
-		Deleted:       r.GetBool("deleted"),
-		Seq:           r.GetInt("seq"),
-		Created:       r.GetString("created"),
+		Thread:        msg.Thread(),
+		Author:        msg.Author(),
+		AuthorDeleted: msg.AuthorDeleted(),
+		Deleted:       msg.Deleted(),
+		Seq:           msg.Seq(),
+		Created:       msg.Created(),
 	}
 	v.System = v.Author == "" && !v.AuthorDeleted
 	if !v.Deleted {
-		v.Body = r.GetString("body")
+		v.Body = msg.Body()
 	}
 	return v
 }
