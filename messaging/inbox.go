@@ -42,7 +42,7 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 	// The flag and the limit are written into the SQL: bound, SQLite
 	// treats them as possibly plan-changing and re-prepares the cached
 	// statement on every run.
-	where := []string{"tm.user = ?", `tm."left" = FALSE`, "tm.archived = " + strings.ToUpper(strconv.FormatBool(q.Archived))}
+	where := []string{"tm.user = ?", "tm." + memberIsCurrent, "tm.archived = " + strings.ToUpper(strconv.FormatBool(q.Archived))}
 	args := []any{user}
 	if q.Unread {
 		where = append(where, "tm.unread > 0")
@@ -86,7 +86,7 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 
 // Thread returns thread as user sees it. Errors: ErrNotFound.
 func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
-	rows, err := m.query(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm."left" = FALSE`, threadID, user)
+	rows, err := m.query(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm.`+memberIsCurrent, threadID, user)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func (m *Messaging) syncThreadMembers(e *core.RecordEvent) error {
 // the thread row being updated: the users who haven't left, in join order.
 const currentMembersSQL = `(SELECT COALESCE(json_group_array(user), '[]') FROM (
 	SELECT tm.user FROM thread_members tm
-	WHERE tm.thread = threads.id AND tm."left" = FALSE ORDER BY tm.created, tm.id))`
+	WHERE tm.thread = threads.id AND tm.` + memberIsCurrent + ` ORDER BY tm.created, tm.rowid))`
 
 // refreshThreadMembers recomputes threads.members from thread_members.
 func refreshThreadMembers(app core.App, threadID string) error {
@@ -77,13 +77,19 @@ func refreshThreadMembers(app core.App, threadID string) error {
 	return err
 }
 
+// memberIsCurrent is the condition on a thread_members row that its user
+// is a current member of its thread. It is the one definition of
+// membership: activeMember, the thread view, the message list, the unread
+// counting and threads.members (which the API rules read) all use it.
+const memberIsCurrent = `"left" = FALSE`
+
 // activeMember returns user's membership of thread, or ErrNotFound when
 // there is no such thread or user is not a current member of it.
 func activeMember(app core.App, user, threadID string) (*core.Record, error) {
 	member := &core.Record{}
 	err := app.RecordQuery(CollectionNameThreadMembers).
 		AndWhere(dbx.HashExp{"thread": threadID, "user": user}).
-		AndWhere(dbx.NewExp("[[left]] = FALSE")).
+		AndWhere(dbx.NewExp(memberIsCurrent)).
 		Limit(1).One(member)
 	if err != nil {
 		return nil, errNotFound()

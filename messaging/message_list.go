@@ -25,7 +25,7 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted
 		FROM messages
 		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
-			WHERE thread = ?1 AND user = ?3 AND "left" = FALSE)
+			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+`)
 		ORDER BY seq DESC LIMIT ?4`, threadID, seq, user, limit+1)
 	if err != nil {
 		return Page[MessageView]{}, err

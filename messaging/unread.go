@@ -24,7 +24,7 @@ func countNewMessage(tx core.App, threadID, author string, seq int, at string) e
 			unread = CASE WHEN user = {:author} THEN 0 ELSE unread + 1 END,
 			last_read_seq = CASE WHEN user = {:author} THEN {:seq} ELSE last_read_seq END,
 			last_activity = {:at}, archived = FALSE
-		WHERE thread = {:thread} AND "left" = FALSE`).
+		WHERE thread = {:thread} AND ` + memberIsCurrent).
 		Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": threadID}).Execute()
 	return err
 }
@@ -47,7 +47,7 @@ func (m *Messaging) withUncount(e *core.RecordEvent) error {
 			return nil // a system note counted for no one
 		}
 		_, err := tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = [[unread]] - 1
-			WHERE [[thread]] = {:thread} AND [[left]] = FALSE AND [[user]] != {:author}
+			WHERE [[thread]] = {:thread} AND ` + memberIsCurrent + ` AND [[user]] != {:author}
 				AND [[last_read_seq]] < {:seq} AND [[unread]] > 0`).
 			Bind(dbx.Params{"thread": msg.Thread(), "author": author, "seq": msg.Seq()}).
 			Execute()
