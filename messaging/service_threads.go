@@ -60,7 +60,7 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 		}
 
 		if len(others) == 1 {
-			key := directKey(sender, others[0])
+			key := DirectKey(sender, others[0])
 			existing, err := tx.FindFirstRecordByData(CollectionNameThreads, "direct_key", key)
 			if err == nil {
 				thread = existing
@@ -92,7 +92,10 @@ func (m *Messaging) checkRecipients(app core.App, from *core.Record, ids []strin
 	return m.checkReach(app, from.Id, ids, errInvalid(field, "unknown_recipient", "Unknown recipient."))
 }
 
-func directKey(a, b string) string {
+// DirectKey is threads.direct_key of the direct thread between users a and
+// b, the same whichever way round they are given; its unique index is what
+// keeps a pair to one direct thread. Exported for bulk seeding.
+func DirectKey(a, b string) string {
 	pair := []string{a, b}
 	sort.Strings(pair)
 	return pair[0] + ":" + pair[1]
