@@ -87,16 +87,26 @@ func TestBulk_Consistent(t *testing.T) {
 		}
 	}
 
-	// The plugin finds a seeded direct thread by its key, and carries on
-	// with a seeded thread's sequence and counters.
-	var direct struct {
+	// The plugin finds each seeded direct thread by its pair's key, the
+	// pair given either way round, and carries on with a seeded thread's
+	// sequence and counters.
+	var directs []struct {
 		ID      string `db:"id"`
 		Members string `db:"members"`
 		LastSeq int    `db:"last_seq"`
 	}
-	if err := app.DB().NewQuery("SELECT id, members, last_seq FROM threads WHERE kind = 'direct' LIMIT 1").One(&direct); err != nil {
+	if err := app.DB().NewQuery("SELECT id, members, last_seq FROM threads WHERE kind = 'direct'").All(&directs); err != nil || len(directs) == 0 {
 		t.Fatalf("no direct thread seeded: %v", err)
 	}
+	for _, d := range directs {
+		pair := strings.Split(strings.Trim(d.Members, `[]"`), `","`)
+		for _, key := range []string{messaging.DirectKey(pair[0], pair[1]), messaging.DirectKey(pair[1], pair[0])} {
+			if found, err := app.FindFirstRecordByData(messaging.CollectionNameThreads, "direct_key", key); err != nil || found.Id != d.ID {
+				t.Fatalf("direct thread %s not found by its pair's key %s: %v", d.ID, key, err)
+			}
+		}
+	}
+	direct := directs[0]
 	pair := strings.Split(strings.Trim(direct.Members, `[]"`), `","`)
 	thread, msg, err := pm.Start(pair[1], []string{pair[0]}, "", "Hello again")
 	if err != nil {
