@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/pbmessaging/pbmessaging/internal/seed"
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pbmessaging/pbmessaging/sqlitedb"
 	"github.com/pocketbase/pocketbase"
@@ -63,7 +64,10 @@ func main() {
 		Dir:          migrationsDir,
 		Automigrate:  automigrate,
 	})
-	messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd})
+	pm := messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd})
+	// "messaging seed" (demo and benchmark data) is the app's, not the
+	// plugin's: a site importing messaging doesn't get it.
+	pm.Command().AddCommand(seed.Command(app, pm))
 
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id: "__pbmessagingPublic__",

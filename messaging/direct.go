@@ -18,15 +18,17 @@ import (
 // directThread returns the direct thread of a and b, creating it with both
 // as members when there is none.
 func (m *Messaging) directThread(tx core.App, a, b string) (*core.Record, error) {
-	key := directKey(a, b)
+	key := DirectKey(a, b)
 	if existing, err := tx.FindFirstRecordByData(CollectionNameThreads, "direct_key", key); err == nil {
 		return existing, nil
 	}
 	return m.createThread(tx, KindDirect, "", key, a, []string{b})
 }
 
-// directKey is the pair's key, the same whichever of the two asks.
-func directKey(a, b string) string {
+// DirectKey is the threads.direct_key of the direct thread of a and b, the
+// same whichever way round they are given; its unique index is what keeps
+// a pair to one direct thread. Exported for bulk seeding.
+func DirectKey(a, b string) string {
 	pair := []string{a, b}
 	sort.Strings(pair)
 	return pair[0] + ":" + pair[1]

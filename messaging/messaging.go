@@ -38,8 +38,8 @@ type Config struct {
 	// MaxPageSize caps the "limit" query parameter. Default 100.
 	MaxPageSize int
 
-	// RootCmd, when set, gets the "messaging" CLI subcommands (seed,
-	// recount). pocketbase.PocketBase exposes it as RootCmd.
+	// RootCmd, when set, gets the "messaging" CLI command (see
+	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
 }
 
@@ -60,6 +60,8 @@ type Messaging struct {
 	limits atomic.Pointer[Limits]
 	// reads holds the prepared statements of the hot read queries.
 	reads readStmts
+	// cmd is the "messaging" CLI command (see Command).
+	cmd *cobra.Command
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
@@ -135,8 +137,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		Id:   "__messagingRoutes__",
 		Func: m.bindRoutes,
 	})
+	m.cmd = m.newCommand()
 	if config.RootCmd != nil {
-		config.RootCmd.AddCommand(m.command())
+		config.RootCmd.AddCommand(m.cmd)
 	}
 
 	return m, nil

@@ -12,6 +12,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 
+	"github.com/pbmessaging/pbmessaging/internal/seed"
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pbmessaging/pbmessaging/sqlitedb"
 	"github.com/pocketbase/pocketbase"
@@ -29,7 +30,9 @@ func main() {
 	app.RootCmd.ParseFlags(os.Args[1:])
 	jsvm.MustRegister(app, jsvm.Config{HooksWatch: hooksWatch, HooksPoolSize: 15})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{TemplateLang: migratecmd.TemplateLangJS})
-	messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd})
+	pm := messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd})
+	// msgbench seeds through this binary when it profiles.
+	pm.Command().AddCommand(seed.Command(app, pm))
 	if err := app.Start(); err != nil {
 		log.Fatal(err)
 	}

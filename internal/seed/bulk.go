@@ -1,4 +1,4 @@
-package messaging
+package seed
 
 import (
 	"context"
@@ -12,12 +12,34 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"golang.org/x/crypto/bcrypt"
 )
+
+// Options sizes the data Bulk generates.
+type Options struct {
+	Users      int    // users to create
+	Threads    int    // threads to create
+	Messages   int    // messages, spread over the threads
+	MinMembers int    // smallest thread, in members (2 = direct thread)
+	MaxMembers int    // largest thread, in members
+	Password   string // password of every seeded user
+	Seed       uint64 // random seed; the same seed gives the same shape
+	Progress   io.Writer
+}
+
+// Stats reports what Bulk wrote and how fast.
+type Stats struct {
+	Users, Threads, Members, Messages int
+	Elapsed                           time.Duration
+}
+
+// Rows is the number of rows written.
+func (s Stats) Rows() int { return s.Users + s.Threads + s.Members + s.Messages }
 
 func seedBody(r *rand.Rand) string {
 	n := 3 + r.IntN(14)
@@ -32,8 +54,8 @@ func seedBody(r *rand.Rand) string {
 	return sb.String()
 }
 
-// Seed bulk-inserts benchmark data into an app whose messaging collections
-// are empty. It bypasses the record hooks for speed (raw multi-row INSERTs
+// Bulk bulk-inserts benchmark data into app, whose messaging plugin is pm
+// and whose messaging collections are empty. It bypasses the record hooks for speed (raw multi-row INSERTs
 // on the app's write connection, committed every ~100k rows) but writes
 // every derived value the hooks would: messages.seq 1..n per thread,
 // threads.members/last_seq/last_message/last_message_at, and each
@@ -41,8 +63,8 @@ func seedBody(r *rand.Rand) string {
 // first message is by its creator, as with Start; each member has read up
 // to their own last message, and about half of the members have read the
 // whole thread.
-func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
-	var stats SeedStats
+func Bulk(ctx context.Context, app core.App, pm *messaging.Messaging, o Options) (Stats, error) {
+	var stats Stats
 	switch {
 	case o.Users < 2:
 		return stats, errors.New("seed: need at least 2 users")
@@ -52,8 +74,8 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 		return stats, errors.New("seed: need 2 <= min-members <= max-members")
 	case o.MaxMembers > o.Users:
 		return stats, errors.New("seed: max-members is larger than the number of users")
-	case o.MaxMembers > m.Limits().MaxGroupSize:
-		return stats, fmt.Errorf("seed: max-members is larger than the group size limit (%d)", m.Limits().MaxGroupSize)
+	case o.MaxMembers > pm.Limits().MaxGroupSize:
+		return stats, fmt.Errorf("seed: max-members is larger than the group size limit (%d)", pm.Limits().MaxGroupSize)
 	case len(o.Password) < 8:
 		return stats, errors.New("seed: the password needs at least 8 characters")
 	}
@@ -61,14 +83,14 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 		ctx = context.Background()
 	}
 	var existing int
-	if err := m.app.DB().Select("count(*)").From(CollectionNameThreads).Row(&existing); err != nil {
+	if err := app.DB().Select("count(*)").From(messaging.CollectionNameThreads).Row(&existing); err != nil {
 		return stats, err
 	}
 	if existing > 0 {
 		return stats, fmt.Errorf("seed: the database already has %d threads; bulk-seed a fresh --dir", existing)
 	}
 
-	users, err := m.app.FindCollectionByNameOrId(CollectionNameUsers)
+	users, err := app.FindCollectionByNameOrId(messaging.CollectionNameUsers)
 	if err != nil {
 		return stats, err
 	}
@@ -82,7 +104,7 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 		return stats, err
 	}
 
-	db, ok := m.app.NonconcurrentDB().(*dbx.DB)
+	db, ok := app.NonconcurrentDB().(*dbx.DB)
 	if !ok {
 		return stats, errors.New("seed: run outside a transaction")
 	}
@@ -130,7 +152,7 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 	date := func(t time.Time) string { return t.Format(types.DefaultDateLayout) }
 
 	// Users.
-	userTab := newBulkTable(ctx, conn, CollectionNameUsers, []string{"id", "email", "emailVisibility", "verified",
+	userTab := newBulkTable(ctx, conn, messaging.CollectionNameUsers, []string{"id", "email", "emailVisibility", "verified",
 		"password", "tokenKey", "name", "username", "avatar", "roles", "created", "updated"}, &done)
 	defer userTab.close()
 	userIDs := make([]string, o.Users)
@@ -167,11 +189,11 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 			perThread[r.IntN(o.Threads)]++
 		}
 	}
-	threadTab := newBulkTable(ctx, conn, CollectionNameThreads, []string{"id", "subject", "kind", "created_by", "members",
+	threadTab := newBulkTable(ctx, conn, messaging.CollectionNameThreads, []string{"id", "subject", "kind", "created_by", "members",
 		"direct_key", "last_seq", "last_message_at", "last_message", "created", "updated"}, &done)
-	memberTab := newBulkTable(ctx, conn, CollectionNameThreadMembers, []string{"id", "thread", "user", "unread",
+	memberTab := newBulkTable(ctx, conn, messaging.CollectionNameThreadMembers, []string{"id", "thread", "user", "unread",
 		"last_read_seq", "muted", "archived", "left", "tags", "last_activity", "created", "updated"}, &done)
-	msgTab := newBulkTable(ctx, conn, CollectionNameMessages, []string{"id", "thread", "author", "body", "deleted",
+	msgTab := newBulkTable(ctx, conn, messaging.CollectionNameMessages, []string{"id", "thread", "author", "body", "deleted",
 		"seq", "created", "updated"}, &done)
 	defer threadTab.close()
 	defer memberTab.close()
@@ -192,7 +214,7 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 		// Members: distinct random users; a two-member thread is the
 		// pair's one direct thread when the pair has none yet.
 		size := o.MinMembers + r.IntN(o.MaxMembers-o.MinMembers+1)
-		kind, key, subject := KindGroup, "", ""
+		kind, key, subject := messaging.KindGroup, "", ""
 		for attempt := 0; ; attempt++ {
 			members = members[:0]
 			for len(members) < size {
@@ -204,10 +226,10 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 			if size != 2 {
 				break
 			}
-			key = directKey(userIDs[members[0]], userIDs[members[1]])
+			key = messaging.DirectKey(userIDs[members[0]], userIDs[members[1]])
 			if _, taken := directKeys[key]; !taken {
 				directKeys[key] = struct{}{}
-				kind = KindDirect
+				kind = messaging.KindDirect
 				break
 			}
 			if attempt == 10 {
@@ -215,7 +237,7 @@ func (m *Messaging) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) 
 				break
 			}
 		}
-		if kind == KindGroup {
+		if kind == messaging.KindGroup {
 			subject = "Group " + strconv.Itoa(t+1)
 		}
 

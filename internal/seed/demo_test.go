@@ -1,17 +1,18 @@
-package messaging_test
+package seed_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/pbmessaging/pbmessaging/internal/seed"
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"github.com/spf13/cobra"
 )
 
-// "messaging seed" creates demo users that can sign in with the printed
+// "messaging seed", wired as main.go does, creates demo users that can sign in with the printed
 // password, next to the site's own alice@example.com, and a second run
 // changes nothing.
 func TestSeedDemo(t *testing.T) {
@@ -23,8 +24,8 @@ func TestSeedDemo(t *testing.T) {
 	defer app.Cleanup()
 	root := &cobra.Command{Use: "app"}
 	pm := messaging.MustRegister(app, messaging.Config{RootCmd: root})
-	site := &fixture{t: t, app: app, pm: pm, users: map[string]*core.Record{}}
-	site.users["alice"] = site.mustUser("alice") // alice@example.com, another password
+	pm.Command().AddCommand(seed.Command(app, pm)) // as main.go does
+	mustUser(t, app, "alice", "secret-pass-1")     // alice@example.com, another password
 
 	run := func() string {
 		var out bytes.Buffer
@@ -54,4 +55,22 @@ func TestSeedDemo(t *testing.T) {
 	if again, _ := app.CountRecords(messaging.CollectionNameThreads); again != threads {
 		t.Fatalf("second run changed the threads: %d -> %d", threads, again)
 	}
+}
+
+// mustUser creates name@example.com with password.
+func mustUser(t *testing.T, app core.App, name, password string) *core.Record {
+	t.Helper()
+	col, err := app.FindCollectionByNameOrId(messaging.CollectionNameUsers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := core.NewRecord(col)
+	u.SetEmail(name + "@example.com")
+	u.SetPassword(password)
+	u.Set("name", strings.ToUpper(name[:1])+name[1:])
+	u.Set("username", name)
+	if err := app.Save(u); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
