@@ -46,13 +46,19 @@ type liveClient struct {
 	// their options, which the SDK listens under), kept by refresh.
 	live atomic.Pointer[[]string]
 
+	// mu guards the queue. draining says a drain goroutine runs (drains
+	// counts it); hungUp, set once by hangUp, says none may start, and
+	// stop, closed with it, makes a waiting drain give up.
 	mu       sync.Mutex
 	outbox   []subscriptions.Message
 	draining bool
+	hungUp   bool
+	stop     chan struct{}
+	drains   sync.WaitGroup
 }
 
 func newLiveClient(c subscriptions.Client) *liveClient {
-	lc := &liveClient{Client: c}
+	lc := &liveClient{Client: c, stop: make(chan struct{})}
 	lc.refresh()
 	return lc
 }
@@ -107,7 +113,7 @@ func (c *liveClient) unpark(broker *subscriptions.Broker) {
 
 // close marks the connection as ended, takes the client out of broker in
 // case a subscription request put it back after PocketBase let it go, and
-// closes its channel, which releases a delivery waiting on it.
+// hangs up, which stops a delivery waiting on it and closes its channel.
 func (c *liveClient) close(broker *subscriptions.Broker) {
 	c.mu.Lock()
 	c.closed.Store(true)

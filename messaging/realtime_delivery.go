@@ -80,7 +80,7 @@ const outboxLimit = 256
 // start a goroutine per message, in no particular order).
 func (c *liveClient) deliver(msg subscriptions.Message) {
 	c.mu.Lock()
-	if c.closed.Load() {
+	if c.closed.Load() || c.hungUp {
 		c.mu.Unlock()
 		return
 	}
@@ -92,17 +92,24 @@ func (c *liveClient) deliver(msg subscriptions.Message) {
 	}
 	c.outbox = append(c.outbox, msg)
 	start := !c.draining
-	c.draining = true
+	if start {
+		c.draining = true
+		c.drains.Add(1)
+	}
 	c.mu.Unlock()
 	if start {
 		routine.FireAndForget(c.drain)
 	}
 }
 
+// drain sends the queue, each message once the SSE loop takes it, until
+// the queue is empty or the client hangs up.
 func (c *liveClient) drain() {
+	defer c.drains.Done()
+	ch := c.channel()
 	for {
 		c.mu.Lock()
-		if len(c.outbox) == 0 || c.closed.Load() {
+		if len(c.outbox) == 0 || c.closed.Load() || c.hungUp {
 			c.outbox = nil
 			c.draining = false
 			c.mu.Unlock()
@@ -112,8 +119,27 @@ func (c *liveClient) drain() {
 		c.outbox[0] = subscriptions.Message{}
 		c.outbox = c.outbox[1:]
 		c.mu.Unlock()
-		// Blocks until the SSE loop takes it; returns at once if the
-		// channel is (or gets) closed.
-		c.push(msg)
+		select {
+		case ch <- msg:
+		case <-c.stop:
+			// hangUp is waiting to close ch; the check above ends the loop.
+		}
 	}
+}
+
+// hangUp ends the connection: it stops the drain, waits for it to return,
+// and only then closes the client's channel, so that no send is ever
+// under way on a channel being closed. It may be called any number of
+// times, from any goroutine but the drain's.
+func (c *liveClient) hangUp() {
+	c.mu.Lock()
+	first := !c.hungUp
+	c.hungUp = true // no drain starts after this
+	c.outbox = nil
+	c.mu.Unlock()
+	if first {
+		close(c.stop)
+	}
+	c.drains.Wait()
+	c.closeChannel()
 }

@@ -54,34 +54,41 @@ func (c *liveClient) takeOutOfBroker(broker *subscriptions.Broker) {
 	c.parking.Store(false)
 }
 
-// Discard implements [subscriptions.Client]. It does nothing while the
-// client is being taken out of the broker (see takeOutOfBroker).
+// Discard implements [subscriptions.Client]: it hangs up (see hangUp), except
+// while the client is being taken out of the broker (see takeOutOfBroker).
+//
+// Assumes (tools/subscriptions/broker.go, Broker.Unregister; apis/realtime.go,
+// realtimeConnect): the only way PocketBase closes a client's channel is the
+// registered client's Discard, which is this wrapper's, so the drain is
+// always stopped before the channel closes.
 func (c *liveClient) Discard() {
 	if c.parking.Load() {
 		return
 	}
-	c.Client.Discard()
+	c.hangUp()
 }
 
-// hangUp ends the connection.
+// channel returns the channel the connection's SSE loop reads.
+//
+// Assumes (apis/realtime.go, realtimeConnect; tools/subscriptions/client.go,
+// DefaultClient): the SSE loop reads the registered client's Channel, which
+// is one channel for the client's life, and a message sent on it is what
+// Send would have sent. The drain sends on it directly, in a select that
+// also watches for hangUp: a Send waiting for the loop can only be
+// released by closing the channel under it, which DefaultClient.Send
+// survives by recovering from the panic but which is a data race.
+func (c *liveClient) channel() chan subscriptions.Message {
+	return c.Client.Channel()
+}
+
+// closeChannel ends the connection; only hangUp calls it.
 //
 // Assumes (tools/subscriptions/client.go, DefaultClient.Discard;
 // apis/realtime.go, realtimeConnect): Discard closes the client's channel,
-// may be called any number of times, and the SSE loop returns when it
-// finds the channel closed.
-func (c *liveClient) hangUp() {
+// may be called any number of times, and the SSE loop returns, ending the
+// connection, when it finds the channel closed.
+func (c *liveClient) closeChannel() {
 	c.Client.Discard()
-}
-
-// push hands msg to the connection's SSE loop, waiting until it takes it.
-//
-// Assumes (tools/subscriptions/client.go, DefaultClient.Send): Send returns
-// at once on a discarded client, and a Send waiting for the SSE loop
-// returns when the client is discarded (it recovers from sending on the
-// closed channel). So the goroutine that drains a client's queue can't
-// outlive its connection.
-func (c *liveClient) push(msg subscriptions.Message) {
-	c.Client.Send(msg)
 }
 
 // Subscribe implements [subscriptions.Client].
