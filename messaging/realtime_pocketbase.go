@@ -23,7 +23,7 @@ import (
 // wrapConnectClient replaces the connection's client in a connect event
 // with the plugin's wrapper and returns it.
 //
-// Assumes (apis/realtime.go, realtimeConnect): PocketBase creates a
+// Assumes (apis/realtime.go:43-166, realtimeConnect): PocketBase creates a
 // *subscriptions.DefaultClient, then triggers OnRealtimeConnectRequest and,
 // in the chain's last handler, registers e.Client as it is after the hooks
 // ran, reads the SSE stream from that client's Channel, and unregisters it
@@ -42,7 +42,7 @@ func wrapConnectClient(e *core.RealtimeConnectRequestEvent) *liveClient {
 
 // takeOutOfBroker removes the client from broker without closing it.
 //
-// Assumes (tools/subscriptions/broker.go, Broker.Unregister): Unregister
+// Assumes (tools/subscriptions/broker.go:58, Broker.Unregister): Unregister
 // calls the client's Discard, which closes its channel and so ends its SSE
 // loop, before removing it. Discard below does nothing while parking is
 // set. Unregister of an id the broker doesn't hold does nothing: when a
@@ -57,8 +57,8 @@ func (c *liveClient) takeOutOfBroker(broker *subscriptions.Broker) {
 // Discard implements [subscriptions.Client]: it hangs up (see hangUp), except
 // while the client is being taken out of the broker (see takeOutOfBroker).
 //
-// Assumes (tools/subscriptions/broker.go, Broker.Unregister; apis/realtime.go,
-// realtimeConnect): the only way PocketBase closes a client's channel is the
+// Assumes (tools/subscriptions/broker.go:58, Broker.Unregister;
+// apis/realtime.go:80, realtimeConnect): the only way PocketBase closes a client's channel is the
 // registered client's Discard, which is this wrapper's, so the drain is
 // always stopped before the channel closes.
 func (c *liveClient) Discard() {
@@ -70,8 +70,8 @@ func (c *liveClient) Discard() {
 
 // channel returns the channel the connection's SSE loop reads.
 //
-// Assumes (apis/realtime.go, realtimeConnect; tools/subscriptions/client.go,
-// DefaultClient): the SSE loop reads the registered client's Channel, which
+// Assumes (apis/realtime.go:124, realtimeConnect; tools/subscriptions/client.go:110
+// and :274, DefaultClient.Channel and Send): the SSE loop reads the registered client's Channel, which
 // is one channel for the client's life, and a message sent on it is what
 // Send would have sent. The drain sends on it directly, in a select that
 // also watches for hangUp: a Send waiting for the loop can only be
@@ -83,8 +83,8 @@ func (c *liveClient) channel() chan subscriptions.Message {
 
 // closeChannel ends the connection; only hangUp calls it.
 //
-// Assumes (tools/subscriptions/client.go, DefaultClient.Discard;
-// apis/realtime.go, realtimeConnect): Discard closes the client's channel,
+// Assumes (tools/subscriptions/client.go:252, DefaultClient.Discard;
+// apis/realtime.go:124-132, realtimeConnect): Discard closes the client's channel,
 // may be called any number of times, and the SSE loop returns, ending the
 // connection, when it finds the channel closed.
 func (c *liveClient) closeChannel() {
@@ -93,7 +93,7 @@ func (c *liveClient) closeChannel() {
 
 // Subscribe implements [subscriptions.Client].
 //
-// Assumes (apis/realtime.go, realtimeSetSubscriptions): a subscription
+// Assumes (apis/realtime.go:233-237, realtimeSetSubscriptions): a subscription
 // request replaces the subscriptions by calling Unsubscribe() and then
 // Subscribe(…) on the client it found in the broker, which is the wrapper
 // the connect hook registered, so refresh sees every change.
@@ -111,7 +111,7 @@ func (c *liveClient) Unsubscribe(subs ...string) {
 // Subscriptions implements [subscriptions.Client]. A client subscribed only
 // to RealtimeTopic answers a lookup for other topics with nil at once.
 //
-// Assumes (apis/realtime.go, realtimeBroadcastRecord): every record save
+// Assumes (apis/realtime.go:594-773, realtimeBroadcastRecord): every record save
 // asks every client in the broker Subscriptions(prefix), one prefix a call,
 // for the six prefixes of the record's topics ("<collection name or
 // id>/<record id>?", "<name or id>/*?", "<name or id>?"). None of them is a
@@ -138,29 +138,29 @@ func (c *liveClient) Subscriptions(prefixes ...string) map[string]subscriptions.
 // isLiveTopic reports whether a subscription key (or a lookup prefix, which
 // PocketBase ends with "?") is RealtimeTopic, with or without options.
 //
-// Assumes (tools/subscriptions/client.go, DefaultClient.Subscribe and
-// Subscriptions): a key is stored as sent, options included as
+// Assumes (tools/subscriptions/client.go:154 and :121, DefaultClient.Subscribe
+// and Subscriptions): a key is stored as sent, options included as
 // "?options={json}", and a lookup prefix p matches key k when k+"?" starts
 // with p; so PocketBase's own lookup for RealtimeTopic+"?" matches exactly
 // the keys this does. PocketBase names the messages it sends with the full
-// key (realtimeBroadcastRecord: Message{Name: sub}), which the SDK listens
+// key (apis/realtime.go:747, realtimeBroadcastRecord), which the SDK listens
 // under, and so does liveHub.send.
 func isLiveTopic(s string) bool {
 	return s == RealtimeTopic || strings.HasPrefix(s, RealtimeTopic+"?")
 }
 
 // realtimePath is where PocketBase serves its realtime API
-// (apis/realtime.go, bindRealtimeApi).
+// (apis/realtime.go:36, bindRealtimeApi).
 const realtimePath = "/api/realtime"
 
 // subscribeRequestClientID returns the client id of a subscription request
 // (POST /api/realtime), or "" for any other request, without consuming
 // its body.
 //
-// Assumes (apis/realtime.go, realtimeSubscribeForm and
+// Assumes (apis/realtime.go:168-198, realtimeSubscribeForm and
 // realtimeSetSubscriptions): the body is {clientId, subscriptions} in JSON
 // or form encoding, bound with e.BindBody, whose body PocketBase's router
-// lets be read again (tools/router/router.go, RereadableReadCloser), and
+// lets be read again (tools/router/router.go:136, RereadableReadCloser), and
 // the handler finds the client with SubscriptionsBroker().ClientById,
 // answering 404 for one not in the broker: a parked client must be put
 // back by a router middleware, which runs before the handler.
@@ -179,7 +179,7 @@ func subscribeRequestClientID(e *core.RequestEvent) string {
 
 // clientAuth returns the user a realtime client is signed in as, or nil.
 //
-// Assumes (apis/realtime.go, RealtimeClientAuthKey and
+// Assumes (apis/realtime.go:29 and :231, RealtimeClientAuthKey and
 // realtimeSetSubscriptions): the client's store holds its auth as a
 // *core.Record under apis.RealtimeClientAuthKey, set from the subscription
 // request's auth in the last handler of OnRealtimeSubscribeRequest, so a
@@ -193,13 +193,13 @@ func clientAuth(c subscriptions.Client) *core.Record {
 // applies them to the clients in its broker, which are the only ones it
 // reaches.
 //
-// Mirrors (apis/realtime.go, bindRealtimeEvents): after a users record
-// update, realtimeUpdateClientsAuth signs out the clients of that user
+// Mirrors (apis/realtime.go:330-417, bindRealtimeEvents): after a users record
+// update, realtimeUpdateClientsAuth (:257) signs out the clients of that user
 // whose tokenKey changed (password change, "log out everywhere") and gives
 // the others the new record; after its delete,
-// realtimeUnsetClientsAuthByRecordModelOrProxy signs them out; when the
-// collection's token secret changes, realtimeUnsetClientsAuthByCollection
-// signs out every client of the collection.
+// realtimeUnsetClientsAuthByRecordModelOrProxy (:285) signs them out; when
+// the collection's token secret changes, realtimeUnsetClientsAuthByCollection
+// (:309) signs out every client of the collection.
 func (m *Messaging) bindParkedAuth() {
 	m.app.OnRecordAfterUpdateSuccess(CollectionNameUsers).Bind(&hook.Handler[*core.RecordEvent]{
 		Id: "__messagingRealtimeAuthUpdate__",
@@ -232,7 +232,8 @@ func (m *Messaging) bindParkedAuth() {
 
 // updateAuth is realtimeUpdateClientsAuth (deleted false) and
 // realtimeUnsetClientsAuthByRecordModelOrProxy (deleted true) for the
-// parked clients of user.
+// parked clients of user. PocketBase also compares the auth's collection;
+// every indexed client is signed in as a users record.
 func (h *liveHub) updateAuth(user *core.Record, deleted bool) {
 	for _, c := range h.clientsOf(user.Id) {
 		if !c.parked.Load() {
