@@ -43,7 +43,7 @@ func pbChanged(t *testing.T, changed, because string) {
 // connect hook leaves in the event, and the hook's e.Next() returns when,
 // and only when, the connection ends, whichever side ends it (closing the
 // client's channel ends it on the server's side).
-func TestPocketBase_ConnectHookClientIsTheConnection(t *testing.T) {
+func TestRealtimePocketBase_ConnectHookClientIsTheConnection(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
@@ -115,7 +115,7 @@ func TestPocketBase_ConnectHookClientIsTheConnection(t *testing.T) {
 
 // channel and closeChannel: a client's Channel is one channel, the one
 // Send sends on, and Discard closes it, any number of times.
-func TestPocketBase_ClientChannelAndDiscard(t *testing.T) {
+func TestRealtimePocketBase_ClientChannelAndDiscard(t *testing.T) {
 	t.Parallel()
 	const because = "the drain sends on the client's channel directly, and hangUp closes it with Discard once the drain has stopped"
 	inner := subscriptions.NewDefaultClient()
@@ -165,7 +165,7 @@ func (c *countingClient) Discard() {
 
 // takeOutOfBroker: Broker.Unregister discards the client and removes it,
 // and does nothing for an id it doesn't hold.
-func TestPocketBase_UnregisterDiscards(t *testing.T) {
+func TestRealtimePocketBase_UnregisterDiscards(t *testing.T) {
 	t.Parallel()
 	b := subscriptions.NewBroker()
 	c := &countingClient{DefaultClient: subscriptions.NewDefaultClient()}
@@ -203,7 +203,7 @@ func TestPocketBase_UnregisterDiscards(t *testing.T) {
 // isLiveTopic: a subscription key is kept as sent, its options after
 // "?options=", and PocketBase's own lookup for RealtimeTopic+"?" matches
 // exactly the keys isLiveTopic accepts.
-func TestPocketBase_SubscriptionKeysAndOptions(t *testing.T) {
+func TestRealtimePocketBase_SubscriptionKeysAndOptions(t *testing.T) {
 	t.Parallel()
 	withOptions := RealtimeTopic + `?options={"query":{"a":"1"}}`
 	for _, key := range []string{
@@ -248,7 +248,7 @@ func (c *recordingClient) Subscriptions(prefixes ...string) map[string]subscript
 // Subscriptions(prefix), one prefix a call, for its six record-topic
 // prefixes, none of them a live topic; it names its message with the
 // subscriber's full key.
-func TestPocketBase_RecordSaveAsksEveryClientForSubscriptions(t *testing.T) {
+func TestRealtimePocketBase_RecordSaveAsksEveryClientForSubscriptions(t *testing.T) {
 	t.Parallel()
 	app, _ := bareRealtimeApp(t, nil)
 	notes := core.NewBaseCollection("notes")
@@ -313,7 +313,7 @@ func TestPocketBase_RecordSaveAsksEveryClientForSubscriptions(t *testing.T) {
 // body is {clientId, subscriptions} in JSON or form encoding, a router
 // middleware can read it before the handler, and the handler finds the
 // client in the broker only.
-func TestPocketBase_SubscribeRequestBody(t *testing.T) {
+func TestRealtimePocketBase_SubscribeRequestBody(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	seen := map[string]bool{}              // client ids the middleware read
@@ -401,7 +401,7 @@ func TestPocketBase_SubscribeRequestBody(t *testing.T) {
 // clientAuth: after a subscription request, a subscribe hook finds the
 // request's auth as a *core.Record under apis.RealtimeClientAuthKey of the
 // broker's client (the wrapper), and none for a guest.
-func TestPocketBase_SubscribeRequestSetsAuth(t *testing.T) {
+func TestRealtimePocketBase_SubscribeRequestSetsAuth(t *testing.T) {
 	t.Parallel()
 	app, srv := bareRealtimeApp(t, nil)
 	user := newRealtimeUser(t, app, "ann")
@@ -445,7 +445,7 @@ func TestPocketBase_SubscribeRequestSetsAuth(t *testing.T) {
 // bindParkedAuth: PocketBase changes the auth of the clients in its broker
 // on a user's update, tokenKey change, delete and token secret change; a
 // parked client, out of the broker, must end up the same.
-func TestPocketBase_AuthChangesReachParkedClients(t *testing.T) {
+func TestRealtimePocketBase_AuthChangesReachParkedClients(t *testing.T) {
 	t.Parallel()
 	app, _ := bareRealtimeApp(t, nil)
 	m, err := Register(app, Config{})
