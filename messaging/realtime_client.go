@@ -1,11 +1,9 @@
 package messaging
 
 import (
-	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
 
@@ -21,11 +19,17 @@ import (
 // is "parked": taken out of the broker (without closing it) after its
 // subscription request and reached only through the plugin's index by
 // user. Its SSE loop is untouched. A later subscription request puts it
-// back first (see liveHub.unparkMiddleware), and auth changes are applied
-// to parked clients the way PocketBase applies them to its own.
+// back first (see Messaging.unparkMiddleware), and auth changes are applied
+// to parked clients the way PocketBase applies them to its own (see
+// bindParkedAuth).
 //
 // While a client is still in the broker, onlyLive makes it answer record
-// lookups with nil at once, since it can't match them.
+// lookups with nil at once, since it can't match them (see Subscriptions).
+//
+// What parking assumes about PocketBase's internals is in
+// realtime_pocketbase.go, with the methods PocketBase calls on the
+// wrapper; the queue each connection sends in order is in
+// realtime_delivery.go.
 //
 // Lifecycle: park, unpark and close hold mu, and park and unpark do
 // nothing once the client is closed. So a subscription request that races
@@ -42,61 +46,25 @@ type liveClient struct {
 	// their options, which the SDK listens under), kept by refresh.
 	live atomic.Pointer[[]string]
 
+	// mu guards the queue. draining says a drain goroutine runs (drains
+	// counts it); hungUp, set once by hangUp, says none may start, and
+	// stop, closed with it, makes a waiting drain give up.
 	mu       sync.Mutex
 	outbox   []subscriptions.Message
 	draining bool
+	hungUp   bool
+	stop     chan struct{}
+	drains   sync.WaitGroup
 }
 
-// outboxLimit bounds the events waiting for one connection. A connection
-// that falls this far behind is closed rather than sent a partial feed:
-// the SDK reconnects and refetches on PB_CONNECT, while a dropped event
-// would leave its counts wrong with nothing to tell it so.
-const outboxLimit = 256
-
 func newLiveClient(c subscriptions.Client) *liveClient {
-	lc := &liveClient{Client: c}
+	lc := &liveClient{Client: c, stop: make(chan struct{})}
 	lc.refresh()
 	return lc
 }
 
-// Subscribe implements [subscriptions.Client].
-func (c *liveClient) Subscribe(subs ...string) {
-	c.Client.Subscribe(subs...)
-	c.refresh()
-}
-
-// Unsubscribe implements [subscriptions.Client].
-func (c *liveClient) Unsubscribe(subs ...string) {
-	c.Client.Unsubscribe(subs...)
-	c.refresh()
-}
-
-// Discard implements [subscriptions.Client]. It does nothing while the
-// client is being taken out of the broker, which discards what it removes.
-func (c *liveClient) Discard() {
-	if c.parking.Load() {
-		return
-	}
-	c.Client.Discard()
-}
-
-// Subscriptions implements [subscriptions.Client].
-func (c *liveClient) Subscriptions(prefixes ...string) map[string]subscriptions.SubscriptionOptions {
-	if len(prefixes) > 0 && c.onlyLive.Load() {
-		mayMatch := false
-		for _, p := range prefixes {
-			if isLiveTopic(p) {
-				mayMatch = true
-				break
-			}
-		}
-		if !mayMatch {
-			return nil
-		}
-	}
-	return c.Client.Subscriptions(prefixes...)
-}
-
+// refresh recomputes onlyLive and the live topics from the client's
+// subscriptions; Subscribe and Unsubscribe call it.
 func (c *liveClient) refresh() {
 	subs := c.Client.Subscriptions()
 	only := len(subs) > 0
@@ -127,9 +95,7 @@ func (c *liveClient) park(broker *subscriptions.Broker) {
 	if c.closed.Load() || c.parked.Load() {
 		return
 	}
-	c.parking.Store(true)
-	broker.Unregister(c.Id())
-	c.parking.Store(false)
+	c.takeOutOfBroker(broker)
 	c.parked.Store(true)
 }
 
@@ -147,64 +113,14 @@ func (c *liveClient) unpark(broker *subscriptions.Broker) {
 
 // close marks the connection as ended, takes the client out of broker in
 // case a subscription request put it back after PocketBase let it go, and
-// closes its channel, which releases a delivery waiting on it.
+// hangs up, which stops a delivery waiting on it and closes its channel.
 func (c *liveClient) close(broker *subscriptions.Broker) {
 	c.mu.Lock()
 	c.closed.Store(true)
 	c.outbox = nil
 	c.mu.Unlock()
 	broker.Unregister(c.Id())
-	c.Client.Discard()
-}
-
-// deliver queues msg for the client without waiting for it. One goroutine
-// per client, started on demand, sends the queue in order, so a client
-// sees events in the order they were queued (PocketBase's own broadcasts
-// start a goroutine per message, in no particular order).
-func (c *liveClient) deliver(msg subscriptions.Message) {
-	c.mu.Lock()
-	if c.closed.Load() {
-		c.mu.Unlock()
-		return
-	}
-	if len(c.outbox) >= outboxLimit {
-		c.outbox = nil
-		c.mu.Unlock()
-		c.Client.Discard() // ends the SSE loop; the hub forgets the client when it returns
-		return
-	}
-	c.outbox = append(c.outbox, msg)
-	start := !c.draining
-	c.draining = true
-	c.mu.Unlock()
-	if start {
-		routine.FireAndForget(c.drain)
-	}
-}
-
-func (c *liveClient) drain() {
-	for {
-		c.mu.Lock()
-		if len(c.outbox) == 0 || c.closed.Load() {
-			c.outbox = nil
-			c.draining = false
-			c.mu.Unlock()
-			return
-		}
-		msg := c.outbox[0]
-		c.outbox[0] = subscriptions.Message{}
-		c.outbox = c.outbox[1:]
-		c.mu.Unlock()
-		// Blocks until the SSE loop takes it; returns at once if the
-		// channel is (or gets) closed.
-		c.Client.Send(msg)
-	}
-}
-
-// isLiveTopic reports whether a subscription key (or a lookup prefix, which
-// PocketBase ends with "?") is RealtimeTopic, with or without options.
-func isLiveTopic(s string) bool {
-	return s == RealtimeTopic || strings.HasPrefix(s, RealtimeTopic+"?")
+	c.hangUp()
 }
 
 var _ subscriptions.Client = (*liveClient)(nil)

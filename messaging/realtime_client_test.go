@@ -179,6 +179,34 @@ func TestLiveClient_Outbox(t *testing.T) {
 			t.Fatal("a client that reads nothing is still open")
 		}
 	})
+	// The connection ends (PocketBase unregisters the client, or the
+	// plugin closes it) while a delivery waits for its SSE loop: the
+	// delivery gives up before the channel is closed, never racing the
+	// close (run with -race), and nothing is left running.
+	for name, end := range map[string]func(c *liveClient, b *subscriptions.Broker){
+		"PocketBase unregisters it": func(c *liveClient, b *subscriptions.Broker) { b.Unregister(c.Id()) },
+		"the plugin closes it":      func(c *liveClient, b *subscriptions.Broker) { c.close(b) },
+		"its queue overflows": func(c *liveClient, b *subscriptions.Broker) {
+			for range outboxLimit + 1 {
+				c.deliver(subscriptions.Message{Name: "messaging"})
+			}
+		},
+	} {
+		t.Run("a delivery waiting when "+name, func(t *testing.T) {
+			b := subscriptions.NewBroker()
+			c := newLiveClient(subscriptions.NewDefaultClient())
+			b.Register(c)
+			c.deliver(subscriptions.Message{Name: "messaging"})
+			time.Sleep(20 * time.Millisecond) // the drain now waits on the channel
+			end(c, b)
+			c.mu.Lock()
+			draining := c.draining
+			c.mu.Unlock()
+			if draining || !c.IsDiscarded() {
+				t.Fatalf("after the end: draining %v, discarded %v", draining, c.IsDiscarded())
+			}
+		})
+	}
 	t.Run("nothing after close", func(t *testing.T) {
 		c := newLiveClient(subscriptions.NewDefaultClient())
 		c.close(subscriptions.NewBroker())
