@@ -35,14 +35,11 @@ func (s liveState) totals() UnreadCounts {
 // members of it, their totals (as GET /api/messaging/unread counts them),
 // and whether a message is deleted by now (true when it is gone). Users who
 // have left get no row: they are told "removed", and nothing after it.
-const liveStatesSQL = `SELECT m.user AS user, m.unread AS unread, m.last_read_seq AS last_read_seq,
+var liveStatesSQL = `SELECT m.user AS user, m.unread AS unread, m.last_read_seq AS last_read_seq,
 	COALESCE(t.threads, 0) AS threads, COALESCE(t.messages, 0) AS messages,
 	COALESCE((SELECT deleted FROM messages WHERE id = {:msg}), TRUE) AS msg_deleted
 FROM thread_members m
-LEFT JOIN (SELECT user, COUNT(*) AS threads, SUM(unread) AS messages
-	FROM thread_members INDEXED BY idx_messaging_members_unread
-	WHERE user IN (SELECT value FROM json_each({:users})) AND unread > 0 AND "left" = 0
-	GROUP BY user) t ON t.user = m.user
+LEFT JOIN (` + unreadTotalsSQL("user IN (SELECT value FROM json_each({:users}))") + `) t ON t.user = m.user
 WHERE m.thread = {:thread} AND m."left" = 0 AND m.user IN (SELECT value FROM json_each({:users}))`
 
 func liveStates(app core.App, threadID string, users []string, msgID string) (map[string]liveState, error) {

@@ -66,20 +66,33 @@ type UnreadCounts struct {
 // memberships that have unread messages.
 func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 	var c UnreadCounts
-	rows, err := m.query(`SELECT COUNT(*), COALESCE(SUM(unread), 0)
-		FROM thread_members INDEXED BY idx_messaging_members_unread
-		WHERE user = ? AND unread > 0 AND "left" = 0`, user)
+	rows, err := m.query(unreadTotalsSQL("user = ?"), user)
 	if err != nil {
 		return c, err
 	}
 	defer rows.Close()
-	if rows.Next() {
-		err = rows.Scan(&c.Threads, &c.Messages)
+	if rows.Next() { // no row: nothing unread
+		var u string
+		err = rows.Scan(&u, &c.Threads, &c.Messages)
 	}
 	if err == nil {
 		err = rows.Err()
 	}
 	return c, err
+}
+
+// unreadTotalsSQL selects (user, threads, messages) for the users that
+// userCond (a condition on the user column) matches and who have anything
+// unread: threads with unread messages and the unread messages across
+// them. It is the one definition of a user's totals, for GET
+// /api/messaging/unread and for every live event, and reads only the
+// partial index of memberships with unread messages (its WHERE must keep
+// implying that index's "unread > 0 AND left = 0").
+func unreadTotalsSQL(userCond string) string {
+	return `SELECT user, COUNT(*) AS threads, SUM(unread) AS messages
+		FROM thread_members INDEXED BY idx_messaging_members_unread
+		WHERE ` + userCond + ` AND unread > 0 AND "left" = 0
+		GROUP BY user`
 }
 
 // CountFix is one unread count that Recount found wrong and corrected.
