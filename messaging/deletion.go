@@ -58,10 +58,7 @@ func (m *Messaging) bindDeletionHooks() {
 // (e.Next(): PocketBase's handler, which opens its transaction inside ours)
 // as one transaction: all of it, or none of it.
 func (m *Messaging) clearDeletedUser(e *core.RecordEvent) error {
-	original := e.App
-	defer func() { e.App = original }()
-	return e.App.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return inRecordTransaction(e, func(tx core.App) error {
 		if err := clearUserReferences(tx, e.Record); err != nil {
 			return fmt.Errorf("messaging: clearing the references to deleted user %s: %w", e.Record.Id, err)
 		}

@@ -47,10 +47,7 @@ func (m *Messaging) syncThreadMembers(e *core.RecordEvent) error {
 		}
 	}
 
-	original := e.App
-	defer func() { e.App = original }()
-	return e.App.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return inRecordTransaction(e, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}

@@ -80,11 +80,7 @@ func (m *Messaging) validateNewMessage(e *core.RecordEvent) error {
 // half-written. The statements are plain SQL, kept short because parsing
 // them is most of their cost, and fire no record events.
 func (m *Messaging) insertMessage(e *core.RecordEvent) error {
-	original := e.App
-	defer func() { e.App = original }()
-
-	return e.App.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return inRecordTransaction(e, func(tx core.App) error {
 		msg := &Message{e.Record}
 		threadID, author := msg.Thread(), msg.Author()
 		if e.Record.Id == "" {
@@ -210,19 +206,4 @@ func (m *Messaging) SendSystem(threadID, body string) (*core.Record, error) {
 		return nil, errNotFound()
 	}
 	return m.newMessage(m.app, threadID, "", body)
-}
-
-// afterCommit runs fn once tx has committed (at once when app is not in a
-// transaction); it is dropped on rollback.
-func (m *Messaging) afterCommit(app core.App, fn func()) {
-	if info := app.TxInfo(); info != nil {
-		info.OnComplete(func(txErr error) error {
-			if txErr == nil {
-				fn()
-			}
-			return nil
-		})
-		return
-	}
-	fn()
 }

@@ -33,11 +33,7 @@ func countNewMessage(tx core.App, threadID, author string, seq int, at string) e
 // takes the message out of the unread count of every member who had not
 // read it yet.
 func (m *Messaging) withUncount(e *core.RecordEvent) error {
-	original := e.App
-	defer func() { e.App = original }()
-
-	return e.App.RunInTransaction(func(tx core.App) error {
-		e.App = tx
+	return inRecordTransaction(e, func(tx core.App) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
