@@ -59,8 +59,16 @@ func (m *Messaging) bindDeletionHooks() {
 // as one transaction: all of it, or none of it.
 func (m *Messaging) clearDeletedUser(e *core.RecordEvent) error {
 	return inRecordTransaction(e, func(tx core.App) error {
-		if err := clearUserReferences(tx, e.Record); err != nil {
+		threads, err := clearUserReferences(tx, e.Record)
+		if err != nil {
 			return fmt.Errorf("messaging: clearing the references to deleted user %s: %w", e.Record.Id, err)
+		}
+		// The others in those threads get their "members" event after
+		// the commit, as for any other change of who is in a thread.
+		if c := m.memberChangesOf(tx); c != nil {
+			for _, t := range threads {
+				c.remove(t, e.Record.Id, false)
+			}
 		}
 		return e.Next()
 	})
@@ -69,31 +77,30 @@ func (m *Messaging) clearDeletedUser(e *core.RecordEvent) error {
 // clearUserReferences removes every reference to user from the plugin's
 // collections, each kind of reference in one statement whatever its
 // number of rows.
-func clearUserReferences(tx core.App, user *core.Record) error {
+func clearUserReferences(tx core.App, user *core.Record) (threads []string, err error) {
 	if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameMessages); err != nil {
-		return nil // not migrated (yet, or any more): nothing of ours to clear
+		return nil, nil // not migrated (yet, or any more): nothing of ours to clear
 	}
 	db := tx.DB()
 	p := dbx.Params{"user": user.Id}
 
 	// The threads whose member list changes, read while the memberships
 	// still exist.
-	var threads []string
-	err := db.NewQuery("SELECT DISTINCT [[thread]] FROM {{" + CollectionNameThreadMembers + "}} WHERE [[user]] = {:user}").
+	err = db.NewQuery("SELECT DISTINCT [[thread]] FROM {{" + CollectionNameThreadMembers + "}} WHERE [[user]] = {:user}").
 		Bind(p).Column(&threads)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	_, err = db.NewQuery("UPDATE {{" + CollectionNameMessages + "}} SET [[author]] = '', [[author_deleted]] = TRUE WHERE [[author]] = {:user}").
 		Bind(p).Execute()
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	refs, err := tx.FindCachedCollectionReferences(user.Collection())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	own := pluginCollections()
 	for col, fields := range refs {
@@ -110,7 +117,7 @@ func clearUserReferences(tx core.App, user *core.Record) error {
 				continue
 			}
 			if _, err := db.NewQuery(stmt).Bind(p).Execute(); err != nil {
-				return fmt.Errorf("%s.%s: %w", col.Name, rel.Name, err)
+				return nil, fmt.Errorf("%s.%s: %w", col.Name, rel.Name, err)
 			}
 		}
 	}
@@ -120,7 +127,7 @@ func clearUserReferences(tx core.App, user *core.Record) error {
 			" WHERE id IN (SELECT value FROM json_each({:threads}))").
 			Bind(dbx.Params{"threads": inParam(threads)}).Execute()
 	}
-	return err
+	return threads, err
 }
 
 // referenceClearSQL is the statement that does to every row of col whose

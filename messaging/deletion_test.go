@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/dbx"
@@ -459,5 +460,24 @@ func (f *fixture) bulkThreads(n int) {
 		Bind(dbx.Params{"n": n}).Execute()
 	if err != nil {
 		f.t.Fatal(err)
+	}
+}
+
+// The others in a deleted user's threads are told live that the member
+// list changed, as for any other change of who is in a thread.
+func TestDeleteUser_TellsTheOthersLive(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	group, _ := f.start("alice", []string{"bob", "carol"}, "Trio", "hi both")
+	srv := f.serve()
+	c := f.connect(srv, "carol", "messaging")
+	f.must(f.app.Delete(f.users["bob"]))
+	ev := c.next(t, 5*time.Second)
+	if ev.Data["type"] != "members" || ev.Data["thread"] != group.Id {
+		t.Fatalf("carol got %v, want a members event for the group", ev.Data)
+	}
+	if extra := c.drain(300 * time.Millisecond); len(extra) > 0 {
+		t.Errorf("then %d more events: %v", len(extra), extra)
 	}
 }
