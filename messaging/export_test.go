@@ -1,6 +1,10 @@
 package messaging
 
-import "github.com/pocketbase/pocketbase/tools/subscriptions"
+import (
+	"sync"
+
+	"github.com/pocketbase/pocketbase/tools/subscriptions"
+)
 
 // WrapRealtimeClientForTest exposes the realtime client wrapper to the
 // external tests' benchmark.
@@ -28,4 +32,17 @@ func LiveIndexForTest(m *Messaging) (clients, users int) {
 		panic("live index: clients and owners differ")
 	}
 	return len(m.live.clients), len(m.live.byUser)
+}
+
+// HoldLiveBuildsForTest holds the building of live events for users
+// until release is called, so that tests can show writers don't wait for
+// live events.
+func HoldLiveBuildsForTest(m *Messaging, users ...string) (release func()) {
+	held, ch := make(chan struct{}), make(chan struct{})
+	go m.live.ordered(users, func() {
+		close(held)
+		<-ch
+	})
+	<-held
+	return sync.OnceFunc(func() { close(ch) })
 }

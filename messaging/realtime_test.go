@@ -389,3 +389,48 @@ func (f *fixture) waitEmpty(t testing.TB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A send doesn't wait for its live events to be built: while the builder
+// is held, sends to an online member still return, and the events arrive,
+// in order, once it goes on. (Built in the request, each send would wait
+// for the one before it; the sender's response time would also tell
+// whether the recipients are online.)
+func TestRealtime_SendsDontWaitForEvents(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	srv := f.serve()
+	thread, _ := f.start("alice", []string{"bob"}, "", "hello")
+	bob := f.connect(srv, "bob", messaging.RealtimeTopic)
+
+	release := messaging.HoldLiveBuildsForTest(f.pm, f.id("bob"))
+	defer release()
+	done := make(chan error, 1)
+	go func() {
+		for i := range 3 {
+			if _, err := f.pm.Send(f.id("alice"), thread.Id, fmt.Sprintf("m%d", i)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sends waited for the held live event builder")
+	}
+	if evs := bob.drain(200 * time.Millisecond); len(evs) != 0 {
+		t.Fatalf("events went out while the builder was held: %v", evs)
+	}
+	release()
+	for i := range 3 {
+		ev := bob.next(t, 10*time.Second)
+		if msg, _ := ev.Data["message"].(map[string]any); msg["body"] != fmt.Sprintf("m%d", i) {
+			t.Fatalf("event %d: %v", i, ev.Data)
+		}
+	}
+}
