@@ -63,9 +63,6 @@ function Shell({ user }) {
           <Link href="/settings" class="btn">
             {t('settings')}
           </Link>
-          <Link href="/blocked" class="btn">
-            {t('blockedPeople')}
-          </Link>
           <button type="button" class="btn" onClick={signOut} title={t('signedInAs', { name: user.name || user.username || user.email })}>
             {t('signOut')}
           </button>

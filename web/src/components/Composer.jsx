@@ -58,9 +58,13 @@ export function Composer({ threadId }) {
         rows={Math.min(6, Math.max(1, text.split('\n').length))}
         value={text}
         placeholder={t('composerPlaceholder')}
+        aria-describedby="composer-hint"
         onInput={(e) => change(e.currentTarget.value)}
         onKeyDown={onKeyDown}
       />
+      <span id="composer-hint" class="sr-only">
+        {t('composerHint')}
+      </span>
       <button class="btn primary" type="submit" disabled={!text.trim()}>
         {t('send')}
       </button>

@@ -16,6 +16,11 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
   const [uid] = useState(() => 'rp' + ++pickerIds);
   const input = useRef(null);
 
+  // autofocus is not applied to elements added after the page loaded.
+  useEffect(() => {
+    if (autoFocus && input.current) input.current.focus();
+  }, []);
+
   useEffect(() => {
     const term = q.trim();
     if (!term) {
@@ -91,7 +96,6 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
           aria-activedescendant={showList && items[active] ? `${uid}-opt-${items[active].id}` : undefined}
           aria-describedby={uid + '-hint'}
           autocomplete="off"
-          autoFocus={autoFocus}
           value={q}
           onInput={(e) => setQ(e.currentTarget.value)}
           onKeyDown={onKeyDown}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
+import { Link } from 'wouter-preact';
 import { Api } from '../api.js';
 
 // The member's own preferences. A setting shows only when the server
@@ -59,6 +60,9 @@ export function Settings() {
       )}
       <p role="status" class="status">
         {status}
+      </p>
+      <p>
+        <Link href="/blocked">{t('blockedPeople')}</Link>
       </p>
     </section>
   );

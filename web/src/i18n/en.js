@@ -88,7 +88,8 @@ export default {
 
   // Composer
   composerLabel: 'Write a message',
-  composerPlaceholder: 'Write a message… (Enter sends, Shift+Enter for a new line)',
+  composerPlaceholder: 'Write a message…',
+  composerHint: 'Enter sends, Shift+Enter starts a new line.',
   send: 'Send',
   sending: 'Sending…',
   sendFailed: 'Not sent: {reason}',
