@@ -268,7 +268,9 @@ test('keyboard only: start a conversation and send a message', async () => {
   }
   assert.ok(found, '"New conversation" reachable with Tab');
   await page.keyboard.press('Enter');
-  await page.keyboard.type('alice'); // the picker has the focus
+  // The recipient field takes the focus.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.getAttribute('role') === 'combobox');
+  await page.keyboard.type('alice');
   await page.getByRole('option', { name: /Alice Liddell/ }).waitFor();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowUp');
