@@ -8,13 +8,17 @@
 package main
 
 import (
+	"io/fs"
 	"log"
 	"net/http"
 	"os"
+	"path"
+	"strings"
 
 	"github.com/pbmessaging/pbmessaging/internal/seed"
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pbmessaging/pbmessaging/sqlitedb"
+	"github.com/pbmessaging/pbmessaging/webinbox"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -73,7 +77,7 @@ func main() {
 		Id: "__pbmessagingPublic__",
 		Func: func(e *core.ServeEvent) error {
 			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
-				e.Router.GET("/{path...}", apis.Static(os.DirFS(publicDir), true))
+				e.Router.GET("/{path...}", siteThenInbox(os.DirFS(publicDir))).Bind(apis.Gzip())
 			}
 			return e.Next()
 		},
@@ -83,4 +87,34 @@ func main() {
 	if err := app.Start(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// siteThenInbox serves the site's own file from pb_public when there is
+// one (its index.html included, so a site can own "/"), and the web inbox
+// (webinbox) for every other path: its assets, or its page for / and the
+// thread URLs. The inbox is embedded in the binary; pb_public holds only
+// the site's files.
+func siteThenInbox(public fs.FS) func(*core.RequestEvent) error {
+	site := apis.Static(public, false)
+	inbox := webinbox.Handler("/")
+	return func(e *core.RequestEvent) error {
+		name := e.Request.PathValue("path")
+		if name == "" {
+			name = "index.html"
+		}
+		if fs.ValidPath(name) {
+			if fi, err := fs.Stat(public, name); err == nil && (!fi.IsDir() || fileExists(public, path.Join(name, "index.html"))) {
+				return site(e)
+			}
+		}
+		if strings.HasPrefix(name, "api/") {
+			return e.NotFoundError("", nil) // an unknown API route is not an inbox page
+		}
+		return inbox(e)
+	}
+}
+
+func fileExists(fsys fs.FS, name string) bool {
+	fi, err := fs.Stat(fsys, name)
+	return err == nil && !fi.IsDir()
 }

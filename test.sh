@@ -12,6 +12,22 @@ if ! command -v jq >/dev/null || ! command -v curl >/dev/null; then
 	apt-get update -qq && apt-get install -y -qq jq curl >/dev/null
 fi
 
+# The web inbox: its built files (webinbox/dist, embedded in the binary)
+# must be what its sources build to, and its browser tests need node,
+# Debian's chromium and web/node_modules (playwright-core, axe-core).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -x /usr/bin/chromium ]; then
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent >/dev/null)
+if ! git diff --quiet --exit-code -- webinbox/dist 2>/dev/null || [ -n "$(git status --porcelain -- webinbox/dist 2>/dev/null)" ]; then
+	git status --short -- webinbox/dist >&2
+	echo "webinbox/dist does not match web/: run npm run build in web/ and commit the result" >&2
+	exit 1
+fi
+
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change: $unformatted" >&2

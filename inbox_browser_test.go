@@ -1,0 +1,31 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/pbmessaging/pbmessaging/internal/browsertest"
+)
+
+// TestInboxInBrowser runs the web inbox's browser tests (web/e2e) against
+// the app as a site owner runs it, with a thread of 10,000 messages seeded
+// for the thread-open timing.
+func TestInboxInBrowser(t *testing.T) {
+	browsertest.Require(t)
+	bin := appBinary(t)
+	dir := t.TempDir()
+	seed := exec.Command(bin, "messaging", "seed", "--dir", filepath.Join(dir, "pb_data"),
+		"--users", "2", "--threads", "1", "--messages", "10000", "--max-members", "2", "--password", "big-thread-1")
+	if out, err := seed.CombinedOutput(); err != nil {
+		t.Fatalf("seed: %v\n%s", err, out)
+	}
+	p := serve(t, dir, bin)
+	token := login(t, p.base, "users", "user1@example.com", "big-thread-1")
+	inbox := must(t, 200, "GET", p.base+"/api/messaging/threads", token, nil)
+	big := inbox["items"].([]any)[0].(map[string]any)["id"].(string)
+
+	browsertest.Run(t, "inbox.e2e.mjs",
+		"BASE_URL="+p.base, "INBOX_URL="+p.base+"/",
+		"BIG_THREAD="+big, "BIG_USER=user1@example.com", "BIG_PASSWORD=big-thread-1")
+}

@@ -1,0 +1,94 @@
+import { useEffect } from 'preact/hooks';
+import { Router, Route, Switch, Link, useLocation } from 'wouter-preact';
+import { basePath, pb } from '../api.js';
+import { t } from '../i18n/index.js';
+import { me, totals, connected, loadInbox, loadTotals, loadTags, loadOptions, signOut } from '../state.js';
+import { startLive, stopLive } from '../live.js';
+import { SignIn } from './SignIn.jsx';
+import { InboxList } from './InboxList.jsx';
+import { Thread } from './Thread.jsx';
+import { NewConversation } from './NewConversation.jsx';
+import { Settings } from './Settings.jsx';
+import { Blocked } from './Blocked.jsx';
+
+export function App() {
+  const user = me.value;
+  useEffect(() => {
+    const n = totals.value.messages;
+    document.title = n > 0 ? t('titleUnread', { n, title: t('appName') }) : t('appName');
+  }, [totals.value.messages]);
+
+  useEffect(() => {
+    if (!user) return;
+    // Stay signed in: refresh the token now; a revoked one signs out.
+    pb.collection('users').authRefresh().catch((err) => {
+      if (err && (err.status === 401 || err.status === 403 || err.status === 404)) signOut();
+    });
+    loadInbox();
+    loadTotals();
+    loadTags();
+    loadOptions();
+    startLive();
+    return () => {
+      stopLive();
+    };
+  }, [user && user.id]);
+
+  return <Router base={basePath}>{user ? <Shell user={user} /> : <SignIn />}</Router>;
+}
+
+function Shell({ user }) {
+  const [location] = useLocation();
+  const view = location === '/' || location === '' ? 'list' : 'detail';
+  const n = totals.value.messages;
+  return (
+    <div class="app">
+      <a class="skip" href="#main">
+        {t('skipToContent')}
+      </a>
+      <header class="top">
+        <Link href="/" class="brand">
+          <span>{t('appName')}</span>
+          {n > 0 && (
+            <span class="badge total" data-testid="total-unread" data-count={n}>
+              <span aria-hidden="true">{n}</span>
+              <span class="sr-only">{t('unreadTotal', { n })}</span>
+            </span>
+          )}
+        </Link>
+        <nav aria-label={t('mainNav')}>
+          <Link href="/new" class="btn primary">
+            {t('newConversation')}
+          </Link>
+          <Link href="/settings" class="btn">
+            {t('settings')}
+          </Link>
+          <button type="button" class="btn" onClick={signOut} title={t('signedInAs', { name: user.name || user.username || user.email })}>
+            {t('signOut')}
+          </button>
+        </nav>
+      </header>
+      {!connected.value && (
+        <p class="offline" role="status">
+          {t('offline')}
+        </p>
+      )}
+      <div class="layout" data-view={view}>
+        <aside class="sidebar" aria-label={t('conversations')}>
+          <InboxList />
+        </aside>
+        <main id="main" class="content" tabIndex={-1}>
+          <Switch>
+            <Route path="/t/:id">{(p) => <Thread key={p.id} id={p.id} />}</Route>
+            <Route path="/new" component={NewConversation} />
+            <Route path="/settings" component={Settings} />
+            <Route path="/blocked" component={Blocked} />
+            <Route>
+              <p class="empty">{t('pickConversation')}</p>
+            </Route>
+          </Switch>
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/index.js';
+import { Link } from 'wouter-preact';
+import { Api } from '../api.js';
+
+// The member's own preferences. A setting shows only when the server
+// reports it, so read receipts (issue 9) appear once the API has them.
+const SETTINGS = [
+  { key: 'messagingOff', label: 'messagingOn', help: 'messagingOnHelp', inverted: true },
+  { key: 'emailsOff', label: 'emailsOn', inverted: true },
+  { key: 'receiptsOff', label: 'receiptsOn', inverted: true },
+];
+
+export function Settings() {
+  const [prefs, setPrefs] = useState(null);
+  const [status, setStatus] = useState('');
+  useEffect(() => {
+    Api.preferences()
+      .then(setPrefs)
+      .catch(() => setStatus(t('genericError')));
+  }, []);
+
+  async function change(key, value) {
+    setStatus('');
+    try {
+      const next = await Api.setPreferences({ [key]: value });
+      setPrefs(next);
+      setStatus(t('saved'));
+    } catch {
+      setStatus(t('genericError'));
+    }
+  }
+
+  return (
+    <section class="page">
+      <h1>{t('settingsTitle')}</h1>
+      {prefs === null && !status && <p role="status">{t('loading')}</p>}
+      {prefs && (
+        <form class="stack" onSubmit={(e) => e.preventDefault()}>
+          {SETTINGS.filter((s) => s.key in prefs).map((s) => (
+            <div key={s.key}>
+              <label class="check">
+                <input
+                  type="checkbox"
+                  name={s.key}
+                  checked={s.inverted ? !prefs[s.key] : !!prefs[s.key]}
+                  aria-describedby={s.help ? s.key + '-help' : undefined}
+                  onChange={(e) => change(s.key, s.inverted ? !e.currentTarget.checked : e.currentTarget.checked)}
+                />
+                {t(s.label)}
+              </label>
+              {s.help && (
+                <p class="hint" id={s.key + '-help'}>
+                  {t(s.help)}
+                </p>
+              )}
+            </div>
+          ))}
+        </form>
+      )}
+      <p role="status" class="status">
+        {status}
+      </p>
+      <p>
+        <Link href="/blocked">{t('blockedPeople')}</Link>
+      </p>
+    </section>
+  );
+}

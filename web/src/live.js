@@ -1,0 +1,146 @@
+import { batch } from '@preact/signals';
+import { pb, Api } from './api.js';
+import { t } from './i18n/index.js';
+import { totals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
+import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement } from './thread-store.js';
+
+// The live channel: the plugin's "messaging" realtime topic. Every tab
+// has its own connection and gets every event of its user, so tabs and
+// devices stay in step without talking to each other. PocketBase replays
+// nothing after a dropped connection: on every reconnect the inbox, the
+// totals and the open thread's newest page are fetched again.
+
+export const TOPIC = 'messaging';
+
+let connects = 0;
+let unsubscribers = [];
+
+export async function startLive() {
+  await stopLive();
+  connects = 0;
+  pb.realtime.onDisconnect = (active) => {
+    if (active.length) connected.value = false;
+  };
+  unsubscribers = [
+    await pb.realtime.subscribe('PB_CONNECT', () => {
+      connected.value = true;
+      if (connects++ > 0) catchUpAll();
+    }),
+    await pb.realtime.subscribe(TOPIC, onEvent),
+  ];
+}
+
+export async function stopLive() {
+  const u = unsubscribers;
+  unsubscribers = [];
+  for (const f of u) {
+    try {
+      await f();
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function catchUpAll() {
+  loadInbox();
+  loadTotals();
+  catchUp().then(markOpenReadIfSeen);
+}
+
+function isOpen(threadId) {
+  return open.value && open.value.id === threadId && open.value.loaded && !open.value.error;
+}
+
+let readTimer = 0;
+/** markOpenReadIfSeen marks the open thread read when this tab shows it. */
+export function markOpenReadIfSeen() {
+  const cur = open.value;
+  if (!cur || !cur.loaded || cur.error || cur.gone || document.visibilityState !== 'visible') return;
+  const listed = threads.value.find((x) => x.id === cur.id);
+  const unread = listed ? listed.unread : cur.view && cur.view.unread;
+  if (!unread) return;
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => Api.read(cur.id).catch(() => {}), 150);
+}
+document.addEventListener('visibilitychange', markOpenReadIfSeen);
+
+function tagObjects(ids) {
+  const byId = new Map(myTags.value.map((x) => [x.id, x]));
+  return ids.map((id) => byId.get(id) || { id, name: '', color: '' });
+}
+
+async function refreshListed(threadId, moveToTop) {
+  try {
+    const view = await Api.thread(threadId);
+    if (moveToTop) putThreadOnTop(view);
+    else patchThread(threadId, view);
+  } catch (err) {
+    if (err && err.status === 404) removeThread(threadId);
+  }
+}
+
+function onEvent(e) {
+  if (!e || !e.type) return;
+  const id = e.thread;
+  const me = pb.authStore.record && pb.authStore.record.id;
+  batch(() => {
+    if (e.totals) totals.value = e.totals;
+    switch (e.type) {
+      case 'message': {
+        const listed = threads.value.find((x) => x.id === id);
+        if (listed && !listed.archived && filters.value.box === 'inbox' && belongs({ ...listed, unread: e.unread })) {
+          putThreadOnTop({ ...listed, lastMessage: e.message, lastActivity: e.message.created, unread: e.unread });
+        } else {
+          // New, archived (new activity brings it back) or filtered: ask.
+          refreshListed(id, true);
+        }
+        if (isOpen(id)) {
+          addMessages(id, [e.message]);
+          if (e.message.author !== me) {
+            const who = (open.value.view && open.value.view.members || []).find((m) => m.id === e.message.author);
+            const name = e.message.system ? '' : who ? who.name : t('deletedUser');
+            announcement.value = e.message.system ? e.message.body : t('messageFrom', { name, body: e.message.body });
+            markOpenReadIfSeen();
+          }
+          if (e.message.system) reloadView(id);
+        }
+        break;
+      }
+      case 'deleted':
+      case 'edited': {
+        const listed = threads.value.find((x) => x.id === id);
+        if (listed && listed.lastMessage && listed.lastMessage.id === e.message.id) patchThread(id, { lastMessage: e.message, unread: e.unread });
+        else if (e.unread !== undefined) patchThread(id, { unread: e.unread });
+        if (isOpen(id)) {
+          if (e.type === 'deleted') markDeleted(id, e.message);
+          else addMessages(id, [e.message]);
+        }
+        break;
+      }
+      case 'read':
+        patchThread(id, { unread: e.unread, lastReadSeq: e.lastReadSeq });
+        if (isOpen(id)) setView(id, { unread: e.unread, lastReadSeq: e.lastReadSeq });
+        break;
+      case 'seen': // issue 9 seam: the other member of a direct thread read up to lastReadSeq
+        if (isOpen(id)) setView(id, { peerLastReadSeq: e.lastReadSeq });
+        break;
+      case 'membership': {
+        const fields = { muted: e.muted, archived: e.archived, tags: tagObjects(e.tags || []) };
+        const wasListed = threads.value.some((x) => x.id === id);
+        patchThread(id, fields);
+        if (!wasListed && !!e.archived === (filters.value.box === 'archived')) loadInbox();
+        if (isOpen(id)) setView(id, fields);
+        break;
+      }
+      case 'members':
+        if (threads.value.some((x) => x.id === id)) refreshListed(id, false);
+        if (isOpen(id)) reloadView(id);
+        break;
+      case 'removed':
+        removeThread(id);
+        if (open.value && open.value.id === id) open.value = { ...open.value, gone: true };
+        break;
+    }
+  });
+}
