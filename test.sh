@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export GOTOOLCHAIN=auto
+# The browser tests fail rather than skip when their tools are missing.
+export BROWSER_TESTS=required
 
 # The README walkthrough test drives the app with curl and jq.
 if ! command -v jq >/dev/null || ! command -v curl >/dev/null; then

@@ -23,21 +23,31 @@ const Chromium = "/usr/bin/chromium"
 
 // Require skips the test when a browser test can't run here: in -short
 // mode, or without node, chromium or web/node_modules (./test.sh installs
-// them all).
+// them all). With BROWSER_TESTS=required, as ./test.sh sets it, a missing
+// tool fails the test instead, so that CI can't pass by skipping them.
 func Require(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test")
 	}
+
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("no node: ./test.sh installs it")
+		skip(t, "no node: ./test.sh installs it")
 	}
 	if _, err := os.Stat(Chromium); err != nil {
-		t.Skip("no " + Chromium + ": ./test.sh installs it (apt-get install chromium)")
+		skip(t, "no "+Chromium+": ./test.sh installs it (apt-get install chromium)")
 	}
 	if _, err := os.Stat(filepath.Join(WebDir(), "node_modules", "playwright-core")); err != nil {
-		t.Skip("no web/node_modules: run npm ci in web/ (./test.sh does)")
+		skip(t, "no web/node_modules: run npm ci in web/ (./test.sh does)")
 	}
+}
+
+func skip(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("BROWSER_TESTS") == "required" {
+		t.Fatal("BROWSER_TESTS=required: " + why)
+	}
+	t.Skip(why)
 }
 
 // Run runs one e2e script of web/e2e with env added (BASE_URL,
