@@ -3,6 +3,7 @@ package messaging
 import (
 	"bytes"
 	"html"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -106,17 +107,63 @@ func without(in []util.PrioritizedValue, drop []any) []util.PrioritizedValue {
 	return out
 }
 
-// linkAttrs gives every link the message rel and a new tab.
+// linkAttrs gives every link the message rel and a new tab, and turns a
+// link to anything but http, https or mailto into its plain text (the
+// sanitizer would only drop the href, leaving a dead link).
 type linkAttrs struct{}
 
-func (linkAttrs) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+func (linkAttrs) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
+	var links, bad []ast.Node
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if entering && (n.Kind() == ast.KindLink || n.Kind() == ast.KindAutoLink) {
-			n.SetAttributeString("rel", []byte(linkRel))
-			n.SetAttributeString("target", []byte("_blank"))
+			links = append(links, n)
 		}
 		return ast.WalkContinue, nil
 	})
+	source := reader.Source()
+	for _, n := range links {
+		switch l := n.(type) {
+		case *ast.Link:
+			if !safeURL(string(l.Destination)) {
+				bad = append(bad, n)
+			}
+		case *ast.AutoLink:
+			if l.AutoLinkType == ast.AutoLinkURL && !safeURL(string(l.URL(source))) {
+				bad = append(bad, n)
+			}
+		}
+		n.SetAttributeString("rel", []byte(linkRel))
+		n.SetAttributeString("target", []byte("_blank"))
+	}
+	for _, n := range bad {
+		parent := n.Parent()
+		if l, ok := n.(*ast.AutoLink); ok {
+			parent.ReplaceChild(parent, n, ast.NewString(l.Label(source)))
+			continue
+		}
+		for c := n.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, n, c)
+			c = next
+		}
+		parent.RemoveChild(parent, n)
+	}
+}
+
+// safeURL reports whether a link may point at u: an absolute http, https
+// or mailto URL.
+func safeURL(u string) bool {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(parsed.Scheme) {
+	case "http", "https":
+		return parsed.Host != ""
+	case "mailto":
+		return true
+	}
+	return false
 }
 
 // subsetRenderer renders headings as paragraphs and images as their alt
