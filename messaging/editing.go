@@ -90,11 +90,13 @@ func (m *Messaging) bindEditingHooks() {
 	})
 }
 
-// isEdit reports whether saving r changes the body of a message that
-// stays undeleted (a soft delete erases the body: not an edit).
+// isEdit reports whether saving r changes a message's body, other than
+// by the soft delete that erases it. A new body for a message deleted
+// before is an edit (and refused).
 func isEdit(r *core.Record) bool {
 	msg, old := &Message{r}, &Message{r.Original()}
-	return !msg.Deleted() && strings.TrimSpace(msg.Body()) != old.Body()
+	softDelete := msg.Deleted() && !old.Deleted()
+	return !softDelete && strings.TrimSpace(msg.Body()) != old.Body()
 }
 
 // checkEdit refuses edits the rules don't allow, and keeps edited in the
