@@ -514,3 +514,25 @@ func TestEdit_LiveEvent(t *testing.T) {
 		t.Errorf("non-member got %v", got)
 	}
 }
+
+// An edit saved from a record loaded before a soft delete is refused: the
+// stale record would otherwise bring the erased body back.
+func TestEdit_StaleRecordAfterDelete(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	_, msg := f.start("alice", []string{"bob"}, "", "first")
+	stale, err := f.app.FindRecordById(messaging.CollectionNameMessages, msg.Id)
+	f.must(err)
+	f.must(f.pm.DeleteMessage(f.id("alice"), msg.Id))
+	stale.Set("body", "back from the dead")
+	if err := f.app.Save(stale); err == nil || !strings.Contains(err.Error(), "deleted message") {
+		t.Errorf("stale edit: %v", err)
+	}
+	r, err := f.app.FindRecordById(messaging.CollectionNameMessages, msg.Id)
+	if err != nil || !r.GetBool("deleted") || r.GetString("body") != "" || r.GetString("html") != "" {
+		t.Errorf("after the stale edit: %v %v", r, err)
+	}
+	if v := f.versions(msg.Id); len(v) != 0 {
+		t.Errorf("versions %q", v)
+	}
+}
