@@ -14,7 +14,8 @@ import (
 )
 
 // Editing a message. An author changes the body of their own message
-// within the edit window (edit_window_minutes, from created). Whoever
+// within the edit window (edit_window_minutes, from created), as long as
+// they could still post it (permissions.go, checkCanPost). Whoever
 // writes — the messaging API, the records or batch API (the update rule
 // lets an author send a body and nothing else), Go code, JS hooks — the
 // record hooks here decide: a deleted message and a system note can't be
@@ -158,6 +159,24 @@ func (m *Messaging) keepVersion(e *core.RecordEvent) error {
 	editor, _ := m.editors.Load(e.Record)
 	editorID, _ := editor.(string)
 	return inRecordTransaction(e, func(tx core.App) error {
+		if author := msg.Author(); author != "" {
+			// An edit reaches the members as a message does: an author
+			// who may no longer post there (blocked by the other person
+			// of a direct thread, messaging off, role gone, left) gets
+			// the same refusal as a send, which tells nothing more.
+			var thread struct {
+				Kind    string                  `db:"kind"`
+				Members types.JSONArray[string] `db:"members"`
+			}
+			err := tx.DB().NewQuery(`SELECT kind, members FROM threads WHERE id = {:id}`).
+				Bind(dbx.Params{"id": msg.Thread()}).One(&thread)
+			if err != nil {
+				return err
+			}
+			if err := m.checkCanPost(tx, thread.Kind, thread.Members, author); err != nil {
+				return err
+			}
+		}
 		res, err := tx.DB().NewQuery(`INSERT INTO message_versions (id, message, body, html, editor, created)
 			SELECT {:id}, id, body, html, {:editor}, {:at} FROM messages WHERE id = {:msg} AND deleted = FALSE`).
 			Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "editor": editorID,
@@ -190,8 +209,9 @@ func (h *liveHub) messageEdited(app core.App, msg *core.Record) {
 
 // Edit changes the body of author's own message, within the edit window.
 // Errors: ErrNotFound (no such message, or author is not a current member
-// of its thread), ErrForbidden (someone else's message), ErrInvalid
-// (body; deleted message; system note; window passed).
+// of its thread), ErrForbidden (someone else's message), ErrRefused (the
+// author may no longer post there, as for Send), ErrInvalid (body; deleted
+// message; system note; window passed).
 func (m *Messaging) Edit(author, messageID, body string) (*core.Record, error) {
 	r, err := m.app.FindRecordById(CollectionNameMessages, messageID)
 	if err != nil {

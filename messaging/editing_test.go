@@ -143,6 +143,19 @@ func TestEdit_MessagingAPI(t *testing.T) {
 			return unchanged(f, expect(patch(f, "alice", w.groupAlice.Id, "   "), 400,
 				[]string{fieldError("body", "empty_body")}), w.groupAlice.Id, bodyGroupAlice)
 		}),
+		worldCase("blocked by the other person of a direct thread → 403, as a send", func(f *fixture, w world) tests.ApiScenario {
+			f.must(f.pm.Block(f.id("bob"), f.id("alice")))
+			return unchanged(f, expect(patch(f, "alice", w.directAlice.Id, editedBody), 403, []string{refusedBody}), w.directAlice.Id, bodyDirectAlice)
+		}),
+		worldCase("messaging turned off → 403, as a send", func(f *fixture, w world) tests.ApiScenario {
+			f.setOff("alice")
+			return unchanged(f, expect(patch(f, "alice", w.directAlice.Id, editedBody), 403, []string{refusedBody}), w.directAlice.Id, bodyDirectAlice)
+		}),
+		worldCase("blocked in a group: edits go on, as sends do → 200", func(f *fixture, w world) tests.ApiScenario {
+			f.must(f.pm.Block(f.id("bob"), f.id("alice")))
+			return edited(f, expect(patch(f, "alice", w.groupAlice.Id, editedBody), 200, []string{`"body":"` + editedBody + `"`}),
+				w.groupAlice.Id, bodyGroupAlice, editedBody)
+		}),
 		worldCase("malformed JSON → 400", func(f *fixture, w world) tests.ApiScenario {
 			return expect(f.as("alice", http.MethodPatch, editURL(w.groupAlice.Id), `{"body":`), 400, []string{`"status":400`})
 		}),
