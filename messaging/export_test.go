@@ -29,3 +29,11 @@ func LiveIndexForTest(m *Messaging) (clients, users int) {
 	}
 	return len(m.live.clients), len(m.live.byUser)
 }
+
+// The formats and editing migrations, to test their downs.
+var (
+	MigrateFormatsDownForTest = migrateFormatsDown
+	MigrateFormatsUpForTest   = migrateFormatsUp
+	MigrateEditingDownForTest = migrateEditingDown
+	MigrateEditingUpForTest   = migrateEditingUp
+)
