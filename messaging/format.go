@@ -25,7 +25,8 @@ import (
 
 // Text formats. A message's html is rendered once, when its body is
 // written (created or edited), and stored beside it: the API, the live
-// events and the emails all show the same markup without rendering again,
+// events and email notifications all show the same markup without
+// rendering again,
 // and a change of the site's format applies to new writes only. Every
 // rendering ends in the sanitizer, whose allow-list is the whole of what
 // can come out: the renderers below never emit raw HTML, and if one did,
