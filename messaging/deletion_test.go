@@ -1,12 +1,14 @@
 package messaging_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,15 +145,19 @@ func (f *fixture) messageJSON(id string) string {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	raw, err := json.Marshal(messaging.MessageView{
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false) // as PocketBase writes it
+	err = enc.Encode(messaging.MessageView{
 		ID: r.Id, Thread: r.GetString("thread"), Author: r.GetString("author"), Body: r.GetString("body"),
 		Deleted: r.GetBool("deleted"), System: r.GetString("author") == "" && !r.GetBool("author_deleted"),
 		Seq: r.GetInt("seq"), Created: r.GetString("created"), AuthorDeleted: r.GetBool("author_deleted"),
+		HTML: r.GetString("html"), Edited: r.GetString("edited"),
 	})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return string(raw)
+	return strings.TrimSpace(raw.String())
 }
 
 // recordEvents counts record events by kind and collection, from the

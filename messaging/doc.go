@@ -21,7 +21,7 @@
 //
 //  1. Send saves a messages record; OnRecordCreate trims and checks the
 //     body (sending.go, normalizeBody; the records API first forces the
-//     author to the caller).
+//     author to the caller) and format.go stores its html.
 //  2. OnRecordCreateExecute (sending.go, insertMessage) opens a transaction:
 //     one UPDATE takes the thread's next seq and returns its kind and
 //     members; checkCanPost (permissions.go) checks Bob is a current member
@@ -41,7 +41,9 @@
 // pair is direct.go; group size, adding and leaving are groups.go; who is a
 // current member is membership.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
-// message_deletion.go and deleting a user is deletion.go; the inbox is
+// message_deletion.go, rendering bodies into html (plain or Markdown) is
+// format.go, editing a message and its earlier versions is editing.go, and
+// deleting a user is deletion.go; the inbox is
 // inbox.go; what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go and each member's preferences are
 // preferences.go.

@@ -46,3 +46,11 @@ func HoldLiveBuildsForTest(m *Messaging, users ...string) (release func()) {
 	<-held
 	return sync.OnceFunc(func() { close(ch) })
 }
+
+// The formats and editing migrations, to test their downs.
+var (
+	MigrateFormatsDownForTest = migrateFormatsDown
+	MigrateFormatsUpForTest   = migrateFormatsUp
+	MigrateEditingDownForTest = migrateEditingDown
+	MigrateEditingUpForTest   = migrateEditingUp
+)

@@ -22,7 +22,8 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 	// The membership check is in the same statement: a non-member gets no
 	// rows, like a member of an empty thread, so it is told apart below.
 	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
-			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted
+			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted,
+			CASE WHEN deleted THEN '' ELSE html END, edited
 		FROM messages
 		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
 			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+`)
@@ -34,7 +35,7 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 	page := Page[MessageView]{Items: make([]MessageView, 0, limit+1)}
 	for rows.Next() {
 		var v MessageView
-		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System); err != nil {
+		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System, &v.HTML, &v.Edited); err != nil {
 			return Page[MessageView]{}, err
 		}
 		page.Items = append(page.Items, v)

@@ -38,6 +38,19 @@ type Config struct {
 	// MaxPageSize caps the "limit" query parameter. Default 100.
 	MaxPageSize int
 
+	// TextFormat is how message bodies are rendered into their html:
+	// FormatPlain (the default) or FormatMarkdown.
+	TextFormat string
+
+	// EditWindowMinutes is how long after sending an author may edit a
+	// message. 0 means the default, 15; a negative value turns editing off.
+	EditWindowMinutes int
+
+	// ModeratorRoles lists roles whose holders may read the earlier
+	// versions of edited messages. nil means the default,
+	// {"moderator", "admin"}; an empty non-nil slice means superusers only.
+	ModeratorRoles []string
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -53,6 +66,9 @@ type Messaging struct {
 	// sent carries each new message's recipients from the insert to the
 	// after-commit delivery, so the thread is not read twice.
 	sent sync.Map // *core.Record -> []string
+	// editors carries who is editing a message, from the request (or
+	// Edit) to the version the update keeps (editing.go).
+	editors sync.Map // *core.Record -> string
 	// txChanges holds each open transaction's membership changes until it
 	// ends (see memberChanges).
 	txChanges sync.Map // *core.TxAppInfo -> *memberChanges
@@ -60,6 +76,8 @@ type Messaging struct {
 	limits atomic.Pointer[Limits]
 	// reads holds the prepared statements of the hot read queries.
 	reads readStmts
+	// format renders message bodies (format.go).
+	format *formatter
 	// cmd is the "messaging" CLI command (see Command).
 	cmd *cobra.Command
 
@@ -91,6 +109,15 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.UnblockableRoles == nil {
 		config.UnblockableRoles = []string{"admin", "moderator"}
 	}
+	if config.TextFormat == "" {
+		config.TextFormat = FormatPlain
+	}
+	if config.EditWindowMinutes == 0 {
+		config.EditWindowMinutes = 15
+	}
+	if config.ModeratorRoles == nil {
+		config.ModeratorRoles = []string{"moderator", "admin"}
+	}
 	if config.PageSize == 0 {
 		config.PageSize = 20
 	}
@@ -102,10 +129,12 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		return nil, fmt.Errorf("messaging: MaxGroupSize must be at least 2, got %d", config.MaxGroupSize)
 	case config.MaxBodyLength < 1:
 		return nil, fmt.Errorf("messaging: MaxBodyLength must be positive, got %d", config.MaxBodyLength)
+	case config.TextFormat != FormatPlain && config.TextFormat != FormatMarkdown:
+		return nil, fmt.Errorf("messaging: TextFormat must be %q or %q, got %q", FormatPlain, FormatMarkdown, config.TextFormat)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range append(append([]string{}, config.SendRoles...), config.UnblockableRoles...) {
+	for _, r := range append(append([]string{}, config.SendRoles...), append(append([]string{}, config.UnblockableRoles...), config.ModeratorRoles...)...) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}
@@ -115,6 +144,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		app:            app,
 		config:         config,
 		live:           newLiveHub(),
+		format:         newFormatter(),
 		onMessageSent:  &hook.Hook[*MessageEvent]{},
 		onThreadCreate: &hook.Hook[*ThreadEvent]{},
 		onMemberLeft:   &hook.Hook[*MemberEvent]{},
@@ -124,6 +154,8 @@ func Register(app core.App, config Config) (*Messaging, error) {
 
 	m.bindSendingHooks()
 	m.bindMessageDeletionHooks()
+	m.bindFormatHooks()
+	m.bindEditingHooks()
 	m.bindMembershipHooks()
 	m.bindMemberSettingsHooks()
 	m.bindLiveHooks()

@@ -137,6 +137,19 @@ func (m *Message) AuthorDeleted() bool { return m.GetBool("author_deleted") }
 // Created is the creation time as stored.
 func (m *Message) Created() string { return m.GetString("created") }
 
+// HTML is the body rendered in the site's text format when it was
+// written (format.go); empty once deleted.
+func (m *Message) HTML() string { return m.GetString("html") }
+
+// SetHTML sets the rendered body; only the format hooks do.
+func (m *Message) SetHTML(s string) { m.Set("html", s) }
+
+// Edited is when the body was last edited, "" if never (editing.go).
+func (m *Message) Edited() string { return m.GetString("edited") }
+
+// SetEdited sets the time of the last edit; only the editing hooks do.
+func (m *Message) SetEdited(at any) { m.Set("edited", at) }
+
 // SetThread sets the thread id.
 func (m *Message) SetThread(id string) { m.Set("thread", id) }
 

@@ -38,6 +38,10 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.POST("/threads/{id}/members", m.handleAddMembers)
 	g.PUT("/threads/{id}/tags", m.handleTags)
 	g.DELETE("/messages/{id}", m.handleDeleteMessage)
+	g.PATCH("/messages/{id}", m.handleEditMessage)
+	// Outside the group: superusers read versions too.
+	se.Router.GET("/api/messaging/messages/{id}/versions", m.handleVersions).
+		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
 	g.GET("/unread", m.handleUnread)
 	g.GET("/recipients", m.handleRecipients)
 	g.GET("/blocks", m.handleBlocks)

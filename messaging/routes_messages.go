@@ -36,6 +36,28 @@ func (m *Messaging) handleReply(e *core.RequestEvent) error {
 	return e.JSON(http.StatusOK, messageView(msg))
 }
 
+func (m *Messaging) handleEditMessage(e *core.RequestEvent) error {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := bind(e, &in); err != nil {
+		return err
+	}
+	msg, err := m.Edit(e.Auth.Id, e.Request.PathValue("id"), in.Body)
+	if err != nil {
+		return apiError(err)
+	}
+	return e.JSON(http.StatusOK, messageView(msg))
+}
+
+func (m *Messaging) handleVersions(e *core.RequestEvent) error {
+	versions, err := m.Versions(e.Auth, e.Request.PathValue("id"))
+	if err != nil {
+		return apiError(err)
+	}
+	return e.JSON(http.StatusOK, map[string]any{"items": versions})
+}
+
 func (m *Messaging) handleDeleteMessage(e *core.RequestEvent) error {
 	if err := m.DeleteMessage(e.Auth.Id, e.Request.PathValue("id")); err != nil {
 		return apiError(err)

@@ -26,7 +26,8 @@ const (
 // fails until a new one with a relation to users is).
 func pluginCollections() []string {
 	return []string{CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
-		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences}
+		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences,
+		CollectionNameMessageVersions}
 }
 
 // Thread kinds, the values of threads.kind.

@@ -29,6 +29,12 @@ type Limits struct {
 	MaxBodyLength    int      `json:"max_body_length"`
 	SendRoles        []string `json:"send_roles"`
 	UnblockableRoles []string `json:"unblockable_roles"`
+	// TextFormat is FormatPlain or FormatMarkdown.
+	TextFormat string `json:"text_format"`
+	// EditWindowMinutes is how long an author may edit; -1: never.
+	EditWindowMinutes int `json:"edit_window_minutes"`
+	// ModeratorRoles may read the earlier versions of edited messages.
+	ModeratorRoles []string `json:"moderator_roles"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -48,6 +54,9 @@ var settings = []setting{
 	intSetting("max_body_length", 1, 1000000, func(l *Limits) *int { return &l.MaxBodyLength }),
 	rolesSetting("send_roles", func(l *Limits) *[]string { return &l.SendRoles }),
 	rolesSetting("unblockable_roles", func(l *Limits) *[]string { return &l.UnblockableRoles }),
+	textFormatSetting,
+	editWindowSetting,
+	rolesSetting("moderator_roles", func(l *Limits) *[]string { return &l.ModeratorRoles }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -111,6 +120,10 @@ func (m *Messaging) defaultLimits() Limits {
 		MaxBodyLength:    m.config.MaxBodyLength,
 		SendRoles:        m.config.SendRoles,
 		UnblockableRoles: m.config.UnblockableRoles,
+		TextFormat:       m.config.TextFormat,
+		// A negative Config value means "never", shown as -1.
+		EditWindowMinutes: max(m.config.EditWindowMinutes, -1),
+		ModeratorRoles:    m.config.ModeratorRoles,
 	}
 }
 

@@ -30,6 +30,11 @@ type MessageView struct {
 	Seq           int    `json:"seq" db:"seq"`
 	Created       string `json:"created" db:"created"`
 	AuthorDeleted bool   `json:"authorDeleted" db:"author_deleted"`
+	// HTML is Body rendered in the site's text format when it was
+	// written (sanitized; "" when deleted); Edited is when the author
+	// last edited it ("" if never).
+	HTML   string `json:"html" db:"html"`
+	Edited string `json:"edited" db:"edited"`
 }
 
 // Tag is one of a user's own labels.
@@ -66,10 +71,11 @@ func messageView(r *core.Record) *MessageView {
 		Deleted:       msg.Deleted(),
 		Seq:           msg.Seq(),
 		Created:       msg.Created(),
+		Edited:        msg.Edited(),
 	}
 	v.System = v.Author == "" && !v.AuthorDeleted
 	if !v.Deleted {
-		v.Body = msg.Body()
+		v.Body, v.HTML = msg.Body(), msg.HTML()
 	}
 	return v
 }

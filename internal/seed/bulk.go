@@ -193,7 +193,7 @@ func Bulk(ctx context.Context, app core.App, pm *messaging.Messaging, o Options)
 		"direct_key", "last_seq", "last_message_at", "last_message", "created", "updated"}, &done)
 	memberTab := newBulkTable(ctx, conn, messaging.CollectionNameThreadMembers, []string{"id", "thread", "user", "unread",
 		"last_read_seq", "muted", "archived", "left", "tags", "last_activity", "created", "updated"}, &done)
-	msgTab := newBulkTable(ctx, conn, messaging.CollectionNameMessages, []string{"id", "thread", "author", "body", "deleted",
+	msgTab := newBulkTable(ctx, conn, messaging.CollectionNameMessages, []string{"id", "thread", "author", "body", "html", "deleted",
 		"seq", "created", "updated"}, &done)
 	defer threadTab.close()
 	defer memberTab.close()
@@ -304,7 +304,9 @@ func Bulk(ctx context.Context, app core.App, pm *messaging.Messaging, o Options)
 		}
 		for i := range count {
 			at := date(time.UnixMilli(times[i]).UTC())
-			if err := msgTab.add(msgIDBuf[i], threadID, userIDs[members[authors[i]]], seedBody(r),
+			body := seedBody(r)
+			// The html the plain format stores (format.go): the words need no escaping.
+			if err := msgTab.add(msgIDBuf[i], threadID, userIDs[members[authors[i]]], body, "<p>"+body+"</p>",
 				false, i+1, at, at); err != nil {
 				return stats, err
 			}
