@@ -147,6 +147,7 @@ func (f *fixture) messageJSON(id string) string {
 		ID: r.Id, Thread: r.GetString("thread"), Author: r.GetString("author"), Body: r.GetString("body"),
 		Deleted: r.GetBool("deleted"), System: r.GetString("author") == "" && !r.GetBool("author_deleted"),
 		Seq: r.GetInt("seq"), Created: r.GetString("created"), AuthorDeleted: r.GetBool("author_deleted"),
+		Files: []messaging.FileView{},
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -29,3 +29,7 @@ func LiveIndexForTest(m *Messaging) (clients, users int) {
 	}
 	return len(m.live.clients), len(m.live.byUser)
 }
+
+// DefaultAttachmentTypesForTest returns the attachment types allowed by
+// default.
+func DefaultAttachmentTypesForTest() []string { return append([]string(nil), defaultAttachmentTypes...) }

@@ -137,6 +137,14 @@ func (m *Message) AuthorDeleted() bool { return m.GetBool("author_deleted") }
 // Created is the creation time as stored.
 func (m *Message) Created() string { return m.GetString("created") }
 
+// Files are the stored names of the message's attachments (none once
+// deleted).
+func (m *Message) Files() []string { return m.GetStringSlice(filesFieldName) }
+
+// SetFiles replaces the attachments: new *filesystem.File values upload on
+// save, names left out are deleted from storage after the commit.
+func (m *Message) SetFiles(files any) { m.Set(filesFieldName, files) }
+
 // SetThread sets the thread id.
 func (m *Message) SetThread(id string) { m.Set("thread", id) }
 

@@ -29,6 +29,10 @@ type Limits struct {
 	MaxBodyLength    int      `json:"max_body_length"`
 	SendRoles        []string `json:"send_roles"`
 	UnblockableRoles []string `json:"unblockable_roles"`
+	// MaxAttachments is -1 when attachments are off (see attachments.go).
+	MaxAttachments    int      `json:"max_attachments"`
+	MaxAttachmentSize int64    `json:"max_attachment_size"`
+	AttachmentTypes   []string `json:"attachment_types"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -48,6 +52,9 @@ var settings = []setting{
 	intSetting("max_body_length", 1, 1000000, func(l *Limits) *int { return &l.MaxBodyLength }),
 	rolesSetting("send_roles", func(l *Limits) *[]string { return &l.SendRoles }),
 	rolesSetting("unblockable_roles", func(l *Limits) *[]string { return &l.UnblockableRoles }),
+	attachmentCountSetting(),
+	attachmentSizeSetting(),
+	attachmentTypesSetting(),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -111,6 +118,10 @@ func (m *Messaging) defaultLimits() Limits {
 		MaxBodyLength:    m.config.MaxBodyLength,
 		SendRoles:        m.config.SendRoles,
 		UnblockableRoles: m.config.UnblockableRoles,
+
+		MaxAttachments:    m.config.MaxAttachments,
+		MaxAttachmentSize: m.config.MaxAttachmentSize,
+		AttachmentTypes:   m.config.AttachmentTypes,
 	}
 }
 

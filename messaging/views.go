@@ -30,6 +30,9 @@ type MessageView struct {
 	Seq           int    `json:"seq" db:"seq"`
 	Created       string `json:"created" db:"created"`
 	AuthorDeleted bool   `json:"authorDeleted" db:"author_deleted"`
+	// Files are the attachments (none when deleted); left out of an
+	// inbox's lastMessage.
+	Files []FileView `json:"files,omitzero" db:"-"`
 }
 
 // Tag is one of a user's own labels.
@@ -71,6 +74,7 @@ func messageView(r *core.Record) *MessageView {
 	if !v.Deleted {
 		v.Body = msg.Body()
 	}
+	v.Files = fileViews(r.Collection().Id, r.Id, msg.Files(), v.Deleted)
 	return v
 }
 
