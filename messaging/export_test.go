@@ -32,4 +32,6 @@ func LiveIndexForTest(m *Messaging) (clients, users int) {
 
 // DefaultAttachmentTypesForTest returns the attachment types allowed by
 // default.
-func DefaultAttachmentTypesForTest() []string { return append([]string(nil), defaultAttachmentTypes...) }
+func DefaultAttachmentTypesForTest() []string {
+	return append([]string(nil), defaultAttachmentTypes...)
+}
