@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/pocketbase/core"
@@ -345,5 +346,30 @@ func TestAttachments_UserDeletion(t *testing.T) {
 		if v.ID == gone.Id && len(v.Files) != 0 {
 			t.Errorf("deleted message shows files: %+v", v)
 		}
+	}
+}
+
+// The live "message" event carries the files; the "deleted" event none.
+func TestAttachments_LiveEvent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	thread, _ := f.start("alice", []string{"bob"}, "", "hi")
+	srv := f.serve()
+	alice := f.connect(srv, "alice", messaging.RealtimeTopic)
+	msg, err := f.pm.SendFiles(f.id("bob"), thread.Id, "", []*filesystem.File{goFile(t, "photo.png", pngData(t))})
+	f.must(err)
+	want := "/api/files/" + msg.Collection().Id + "/" + msg.Id + "/" + msg.GetStringSlice("files")[0]
+	ev := alice.next(t, 5*time.Second)
+	files, _ := ev.Data["message"].(map[string]any)["files"].([]any)
+	if ev.Data["type"] != "message" || len(files) != 1 || files[0].(map[string]any)["url"] != want ||
+		files[0].(map[string]any)["thumb"] != want+"?thumb=100x100" {
+		t.Fatalf("message event: %v", ev.Data)
+	}
+	f.must(f.pm.DeleteMessage(f.id("bob"), msg.Id))
+	ev = alice.next(t, 5*time.Second)
+	files, _ = ev.Data["message"].(map[string]any)["files"].([]any)
+	if ev.Data["type"] != "deleted" || len(files) != 0 {
+		t.Fatalf("deleted event: %v", ev.Data)
 	}
 }
