@@ -41,7 +41,9 @@
 // pair is direct.go; group size, adding and leaving are groups.go; who is a
 // current member is membership.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
-// message_deletion.go and deleting a user is deletion.go; the inbox is
+// message_deletion.go and deleting a user is deletion.go; attachments
+// (limits, protected files, multipart sends) are attachments.go and
+// attachment_settings.go; the inbox is
 // inbox.go; what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go and each member's preferences are
 // preferences.go.
