@@ -152,7 +152,7 @@ func (f *fixture) messageJSON(id string) string {
 		ID: r.Id, Thread: r.GetString("thread"), Author: r.GetString("author"), Body: r.GetString("body"),
 		Deleted: r.GetBool("deleted"), System: r.GetString("author") == "" && !r.GetBool("author_deleted"),
 		Seq: r.GetInt("seq"), Created: r.GetString("created"), AuthorDeleted: r.GetBool("author_deleted"),
-		HTML: r.GetString("html"), Edited: r.GetString("edited"),
+		HTML: r.GetString("html"), Edited: r.GetString("edited"), Files: []messaging.FileView{},
 	})
 	if err != nil {
 		f.t.Fatal(err)

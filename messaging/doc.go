@@ -42,8 +42,10 @@
 // current member is membership.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
 // message_deletion.go, rendering bodies into html (plain or Markdown) is
-// format.go, editing a message and its earlier versions is editing.go, and
-// deleting a user is deletion.go; the inbox is
+// format.go, editing a message and its earlier versions is editing.go,
+// attachments (limits, protected files, multipart sends) are
+// attachments.go and attachment_settings.go, and deleting a user is
+// deletion.go; the inbox is
 // inbox.go; what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go and each member's preferences are
 // preferences.go.

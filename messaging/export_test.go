@@ -54,3 +54,9 @@ var (
 	MigrateEditingDownForTest = migrateEditingDown
 	MigrateEditingUpForTest   = migrateEditingUp
 )
+
+// DefaultAttachmentTypesForTest returns the attachment types allowed by
+// default.
+func DefaultAttachmentTypesForTest() []string {
+	return append([]string(nil), defaultAttachmentTypes...)
+}

@@ -151,6 +151,7 @@ type threadRow struct {
 	MsgCreated   sql.NullString
 	MsgHTML      sql.NullString
 	MsgEdited    sql.NullString
+	MsgFiles     types.JSONArray[string]
 }
 
 // scanThreadRows reads rows of threadRowsSQL.
@@ -161,7 +162,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		var r threadRow
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
 			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
-			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited)
+			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +181,8 @@ const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, 
 		t.subject, t.kind, t.members, t.created,
 		lm.id AS msg_id, lm.author AS msg_author, lm.author_deleted AS msg_author_deleted, lm.body AS msg_body,
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created,
-		lm.html AS msg_html, lm.edited AS msg_edited
+		lm.html AS msg_html, lm.edited AS msg_edited,
+		COALESCE(lm.files, '[]') AS msg_files
 	FROM thread_members tm
 	JOIN threads t ON t.id = tm.thread
 	LEFT JOIN messages lm ON lm.id = t.last_message`
@@ -205,6 +207,11 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 	if err != nil {
 		return nil, err
 	}
+	messages, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
+	if err != nil {
+		return nil, err
+	}
+	messagesID := messages.Id
 	for _, r := range rows {
 		v := ThreadView{
 			ID:           r.Thread,
@@ -236,6 +243,7 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 				Created:       r.MsgCreated.String,
 				Edited:        r.MsgEdited.String,
 			}
+			v.LastMessage.Files = fileViews(messagesID, r.MsgID.String, r.MsgFiles, r.MsgDeleted.Bool)
 			if !v.LastMessage.Deleted {
 				v.LastMessage.Body, v.LastMessage.HTML = r.MsgBody.String, r.MsgHTML.String
 			}

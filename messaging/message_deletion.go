@@ -45,7 +45,7 @@ func (m *Messaging) validateMessageUpdate(e *core.RecordEvent) error {
 	if msg.Deleted() {
 		msg.SetBody("")
 	} else {
-		body, err := m.normalizeBody(msg.Body())
+		body, err := m.messageBody(msg.Body(), fileCount(e.Record))
 		if err != nil {
 			return err
 		}

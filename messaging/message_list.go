@@ -3,6 +3,8 @@ package messaging
 import (
 	"math"
 	"strconv"
+
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // Reading a thread's messages, newest first, a page at a time by seq.
@@ -21,9 +23,14 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 	}
 	// The membership check is in the same statement: a non-member gets no
 	// rows, like a member of an empty thread, so it is told apart below.
+	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
+	if err != nil {
+		return Page[MessageView]{}, err
+	}
 	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
 			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted,
-			CASE WHEN deleted THEN '' ELSE html END, edited
+			CASE WHEN deleted THEN '' ELSE html END, edited,
+			CASE WHEN deleted THEN '[]' ELSE files END
 		FROM messages
 		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
 			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+`)
@@ -35,9 +42,11 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 	page := Page[MessageView]{Items: make([]MessageView, 0, limit+1)}
 	for rows.Next() {
 		var v MessageView
-		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System, &v.HTML, &v.Edited); err != nil {
+		var files types.JSONArray[string]
+		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System, &v.HTML, &v.Edited, &files); err != nil {
 			return Page[MessageView]{}, err
 		}
+		v.Files = fileViews(col.Id, v.ID, files, v.Deleted)
 		page.Items = append(page.Items, v)
 	}
 	if err := rows.Err(); err != nil {

@@ -31,6 +31,21 @@ type Config struct {
 	// slice means anyone may be blocked.
 	UnblockableRoles []string
 
+	// MaxAttachments is the most files one message may carry, at most the
+	// files field's Max select (10 as shipped). Default 5; -1 turns
+	// attachments off.
+	MaxAttachments int
+
+	// MaxAttachmentSize is the largest attached file in bytes, at most the
+	// files field's Max size (25 MB as shipped). Default 10 MB.
+	MaxAttachmentSize int64
+
+	// AttachmentTypes lists the file types that may be attached, as
+	// detected from the content: "type/subtype" or "type/*". nil means the
+	// default (common images, PDF, plain text, CSV, office documents,
+	// zip); an empty non-nil slice turns attachments off.
+	AttachmentTypes []string
+
 	// PageSize is the default number of items per page of the inbox and
 	// of a thread's messages. Default 20.
 	PageSize int
@@ -118,6 +133,20 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.ModeratorRoles == nil {
 		config.ModeratorRoles = []string{"moderator", "admin"}
 	}
+	if config.MaxAttachments == 0 {
+		config.MaxAttachments = defaultMaxAttachment
+	}
+	if config.MaxAttachmentSize == 0 {
+		config.MaxAttachmentSize = defaultMaxAttachSize
+	}
+	if config.AttachmentTypes == nil {
+		config.AttachmentTypes = append([]string(nil), defaultAttachmentTypes...)
+	}
+	for _, t := range config.AttachmentTypes {
+		if !mimePattern.MatchString(t) {
+			return nil, fmt.Errorf("messaging: AttachmentTypes: %q is not \"type/subtype\" or \"type/*\" in lower case", t)
+		}
+	}
 	if config.PageSize == 0 {
 		config.PageSize = 20
 	}
@@ -131,6 +160,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		return nil, fmt.Errorf("messaging: MaxBodyLength must be positive, got %d", config.MaxBodyLength)
 	case config.TextFormat != FormatPlain && config.TextFormat != FormatMarkdown:
 		return nil, fmt.Errorf("messaging: TextFormat must be %q or %q, got %q", FormatPlain, FormatMarkdown, config.TextFormat)
+	case config.MaxAttachments < -1 || config.MaxAttachmentSize < 1:
+		return nil, fmt.Errorf("messaging: MaxAttachments must be -1 or more and MaxAttachmentSize positive, got %d and %d",
+			config.MaxAttachments, config.MaxAttachmentSize)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
@@ -156,6 +188,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindMessageDeletionHooks()
 	m.bindFormatHooks()
 	m.bindEditingHooks()
+	m.bindAttachmentHooks()
 	m.bindMembershipHooks()
 	m.bindMemberSettingsHooks()
 	m.bindLiveHooks()

@@ -92,7 +92,7 @@ func (h *liveHub) messageEvent(app core.App, kind string, threadID string, membe
 			// Deleted since (the "deleted" event may have gone out
 			// first), or a hard delete: never show its body again.
 			if r.MsgDeleted {
-				view.Deleted, view.Body = true, ""
+				view.Deleted, view.Body, view.Files = true, "", []FileView{}
 			}
 			break
 		}

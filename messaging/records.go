@@ -150,6 +150,14 @@ func (m *Message) Edited() string { return m.GetString("edited") }
 // SetEdited sets the time of the last edit; only the editing hooks do.
 func (m *Message) SetEdited(at any) { m.Set("edited", at) }
 
+// Files are the stored names of the message's attachments (none once
+// deleted).
+func (m *Message) Files() []string { return m.GetStringSlice(filesFieldName) }
+
+// SetFiles replaces the attachments: new *filesystem.File values upload on
+// save, names left out are deleted from storage after the commit.
+func (m *Message) SetFiles(files any) { m.Set(filesFieldName, files) }
+
 // SetThread sets the thread id.
 func (m *Message) SetThread(id string) { m.Set("thread", id) }
 

@@ -26,10 +26,10 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.Bind(apis.RequireAuth(CollectionNameUsers))
 
 	g.GET("/threads", m.handleInbox)
-	g.POST("/threads", m.handleStart)
+	g.POST("/threads", m.handleStart).Bind(m.attachmentBodyLimit())
 	g.GET("/threads/{id}", m.handleThread)
 	g.GET("/threads/{id}/messages", m.handleMessages)
-	g.POST("/threads/{id}/messages", m.handleReply)
+	g.POST("/threads/{id}/messages", m.handleReply).Bind(m.attachmentBodyLimit())
 	g.POST("/threads/{id}/read", m.handleRead)
 	g.POST("/threads/{id}/unread", m.handleMarkUnread)
 	g.POST("/threads/{id}/mute", m.handleMute)

@@ -22,14 +22,15 @@ func (m *Messaging) handleMessages(e *core.RequestEvent) error {
 
 func (m *Messaging) handleReply(e *core.RequestEvent) error {
 	var in struct {
-		Body string `json:"body"`
+		Body string `json:"body" form:"body"`
 	}
-	if err := bind(e, &in); err != nil {
+	files, err := bindWithFiles(e, &in)
+	if err != nil {
 		return err
 	}
 	// Non-members get the same 404 as for a thread that doesn't exist
 	// (from the record hooks, so every way in answers alike).
-	msg, err := m.Send(e.Auth.Id, e.Request.PathValue("id"), in.Body)
+	msg, err := m.SendFiles(e.Auth.Id, e.Request.PathValue("id"), in.Body, files)
 	if err != nil {
 		return apiError(err)
 	}

@@ -39,14 +39,15 @@ func (m *Messaging) handleInbox(e *core.RequestEvent) error {
 
 func (m *Messaging) handleStart(e *core.RequestEvent) error {
 	var in struct {
-		Recipients []string `json:"recipients"`
-		Subject    string   `json:"subject"`
-		Body       string   `json:"body"`
+		Recipients []string `json:"recipients" form:"recipients"`
+		Subject    string   `json:"subject" form:"subject"`
+		Body       string   `json:"body" form:"body"`
 	}
-	if err := bind(e, &in); err != nil {
+	files, err := bindWithFiles(e, &in)
+	if err != nil {
 		return err
 	}
-	thread, msg, err := m.Start(e.Auth.Id, in.Recipients, in.Subject, in.Body)
+	thread, msg, err := m.StartFiles(e.Auth.Id, in.Recipients, in.Subject, in.Body, files)
 	if err != nil {
 		return apiError(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
@@ -63,7 +64,7 @@ func (m *Messaging) validateNewMessage(e *core.RecordEvent) error {
 	msg.SetDeleted(false)
 	// Only deleting a user marks messages as theirs (deletion.go).
 	msg.SetAuthorDeleted(false)
-	body, err := m.normalizeBody(msg.Body())
+	body, err := m.messageBody(msg.Body(), fileCount(e.Record))
 	if err != nil {
 		return err
 	}
@@ -161,9 +162,10 @@ func (m *Messaging) normalizeBody(body string) (string, error) {
 	return body, nil
 }
 
-// newMessage saves an authored (or, with author "", system) message; the
-// record hooks enforce every rule and move the counters.
-func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*core.Record, error) {
+// newMessage saves an authored (or, with author "", system) message with
+// its files, if any; the record hooks enforce every rule and move the
+// counters.
+func (m *Messaging) newMessage(app core.App, threadID, author, body string, files ...*filesystem.File) (*core.Record, error) {
 	col, err := app.FindCachedCollectionByNameOrId(CollectionNameMessages)
 	if err != nil {
 		return nil, err
@@ -173,6 +175,9 @@ func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*co
 	mv.SetThread(threadID)
 	mv.SetAuthor(author)
 	mv.SetBody(body)
+	if len(files) > 0 {
+		mv.SetFiles(files)
+	}
 	if err := app.Save(msg); err != nil {
 		// The thread relation fails validation when the thread doesn't
 		// exist: the same 404 as for a thread one is not in.
@@ -197,6 +202,17 @@ func (m *Messaging) Send(author, threadID, body string) (*core.Record, error) {
 		return nil, errInvalid("author", "no_author", "A message needs an author; use SendSystem for notes.")
 	}
 	return m.newMessage(m.app, threadID, author, body)
+}
+
+// SendFiles is Send with attachments: the body may be empty when there is
+// at least one file. The files must obey the limits in force
+// (messaging_settings); a bad one is ErrInvalid on field "files" and
+// nothing is stored.
+func (m *Messaging) SendFiles(author, threadID, body string, files []*filesystem.File) (*core.Record, error) {
+	if author == "" {
+		return nil, errInvalid("author", "no_author", "A message needs an author; use SendSystem for notes.")
+	}
+	return m.newMessage(m.app, threadID, author, body, files...)
 }
 
 // SendSystem posts a note without an author ("Dave left the conversation.").

@@ -35,6 +35,11 @@ type Limits struct {
 	EditWindowMinutes int `json:"edit_window_minutes"`
 	// ModeratorRoles may read the earlier versions of edited messages.
 	ModeratorRoles []string `json:"moderator_roles"`
+
+	// MaxAttachments is -1 when attachments are off (see attachments.go).
+	MaxAttachments    int      `json:"max_attachments"`
+	MaxAttachmentSize int64    `json:"max_attachment_size"`
+	AttachmentTypes   []string `json:"attachment_types"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -57,6 +62,9 @@ var settings = []setting{
 	textFormatSetting,
 	editWindowSetting,
 	rolesSetting("moderator_roles", func(l *Limits) *[]string { return &l.ModeratorRoles }),
+	attachmentCountSetting(),
+	attachmentSizeSetting(),
+	attachmentTypesSetting(),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -124,6 +132,9 @@ func (m *Messaging) defaultLimits() Limits {
 		// A negative Config value means "never", shown as -1.
 		EditWindowMinutes: max(m.config.EditWindowMinutes, -1),
 		ModeratorRoles:    m.config.ModeratorRoles,
+		MaxAttachments:    m.config.MaxAttachments,
+		MaxAttachmentSize: m.config.MaxAttachmentSize,
+		AttachmentTypes:   m.config.AttachmentTypes,
 	}
 }
 

@@ -76,7 +76,8 @@ func TestSettings_RecordsAPI(t *testing.T) {
 		return s
 	}
 	defaults := messaging.Limits{MaxGroupSize: 20, MaxBodyLength: 10000, UnblockableRoles: []string{"admin", "moderator"},
-		TextFormat: "plain", EditWindowMinutes: 15, ModeratorRoles: []string{"moderator", "admin"}}
+		TextFormat: "plain", EditWindowMinutes: 15, ModeratorRoles: []string{"moderator", "admin"},
+		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest()}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
 			who := "superuser"

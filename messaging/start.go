@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
@@ -22,7 +23,13 @@ import (
 // yourself, group too large); ErrRefused (sender may not send, or a
 // recipient blocked the sender or has messaging off).
 func (m *Messaging) Start(sender string, recipients []string, subject, body string) (thread, message *core.Record, err error) {
-	body, err = m.normalizeBody(body)
+	return m.StartFiles(sender, recipients, subject, body, nil)
+}
+
+// StartFiles is Start with attachments on the first message (see
+// SendFiles): the body may be empty when there is at least one file.
+func (m *Messaging) StartFiles(sender string, recipients []string, subject, body string, files []*filesystem.File) (thread, message *core.Record, err error) {
+	body, err = m.messageBody(body, len(files))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -63,7 +70,7 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 		if err != nil {
 			return err
 		}
-		message, err = m.newMessage(tx, thread.Id, sender, body)
+		message, err = m.newMessage(tx, thread.Id, sender, body, files...)
 		return err
 	})
 	if err != nil {

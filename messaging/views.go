@@ -35,6 +35,10 @@ type MessageView struct {
 	// last edited it ("" if never).
 	HTML   string `json:"html" db:"html"`
 	Edited string `json:"edited" db:"edited"`
+
+	// Files are the attachments (none when deleted); left out of an
+	// inbox's lastMessage.
+	Files []FileView `json:"files,omitzero" db:"-"`
 }
 
 // Tag is one of a user's own labels.
@@ -77,6 +81,7 @@ func messageView(r *core.Record) *MessageView {
 	if !v.Deleted {
 		v.Body, v.HTML = msg.Body(), msg.HTML()
 	}
+	v.Files = fileViews(r.Collection().Id, r.Id, msg.Files(), v.Deleted)
 	return v
 }
 
