@@ -38,6 +38,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.POST("/threads/{id}/members", m.handleAddMembers)
 	g.PUT("/threads/{id}/tags", m.handleTags)
 	g.DELETE("/messages/{id}", m.handleDeleteMessage)
+	g.GET("/search", m.handleSearch)
 	g.GET("/unread", m.handleUnread)
 	g.GET("/recipients", m.handleRecipients)
 	g.GET("/blocks", m.handleBlocks)

@@ -1,0 +1,321 @@
+package messaging
+
+import (
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// Full-text search over the message bodies a member can read, newest
+// first. The index (schema_search.go) is an FTS5 table whose rowids follow
+// sending order; a search walks its matches from the newest down and stops
+// after a page of rows the caller may read, so its cost is bounded by the
+// page, not by how many messages match. A member of few conversations
+// (most people) has their threads written into the FTS query itself, so
+// FTS5 intersects the words with those threads and never visits anyone
+// else's matches; a member of many conversations, who can read a large
+// share of the matches anyway, gets the plain walk with a membership check
+// per match. Either way every row is checked against the caller's current
+// membership in SQL before it is returned.
+
+// SearchOptions narrows a search.
+type SearchOptions struct {
+	Thread string // only this thread (the caller must be a current member)
+	Before string // nextCursor of the previous page
+	Limit  int    // 0 means Config.PageSize
+}
+
+// SearchHit is a matching message with a snippet of its body around the
+// matched words: HTML-escaped text in which the matches are wrapped in
+// <mark>…</mark>, safe to insert as HTML.
+type SearchHit struct {
+	MessageView
+	Snippet string `json:"snippet"`
+}
+
+// SearchPage is one page of search results, newest first, with the
+// threads they belong to as the caller sees them.
+type SearchPage struct {
+	Items      []SearchHit  `json:"items"`
+	Threads    []ThreadView `json:"threads"`
+	NextCursor string       `json:"nextCursor"`
+}
+
+const (
+	// maxSearchTerms caps the words of one query: each is a posting list
+	// FTS5 walks.
+	maxSearchTerms = 16
+	// searchThreadsInQuery is the most conversations written into the FTS
+	// query as a thread filter; beyond that the walk checks membership
+	// per match instead.
+	searchThreadsInQuery = 200
+	// Snippet markers: private-use characters that snippet() puts around a
+	// match, turned into <mark> after the text is escaped.
+	markOpen  = '\uE000'
+	markClose = '\uE001'
+)
+
+// searchSQL walks the FTS matches newest first; ?2 is the cursor (a key),
+// ?3 the caller. Everything returned is checked here, in the statement:
+// the caller's current membership of the message's thread, not deleted,
+// not a system note.
+var searchSQL = `SELECT m.id, m.thread, m.author, m.author_deleted, m.seq, m.created, m.body,
+		snippet(` + searchTable + `, 0, char(57344), char(57345), '…', 24), s.rowid
+	FROM ` + searchTable + ` s
+	JOIN ` + searchKeysTable + ` k ON k.key = s.rowid
+	JOIN messages m ON m.id = k.message
+	WHERE ` + searchTable + ` MATCH ?1 AND s.rowid < ?2 AND ` + searchIndexable("m") + `
+		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.thread = m.thread AND tm.user = ?3 AND tm.` + memberIsCurrent + `)
+	ORDER BY s.rowid DESC LIMIT ?4`
+
+// Search finds the messages user can read whose body contains every word
+// of query (the last word also as a prefix, from 3 letters), newest first.
+// The query is plain words: quotes, operators and column names in it are
+// just text. Errors: ErrInvalid (empty, too long, bad cursor), ErrNotFound
+// (opts.Thread is not a thread user is a current member of).
+func (m *Messaging) Search(user, query string, opts SearchOptions) (SearchPage, error) {
+	page := SearchPage{Items: []SearchHit{}, Threads: []ThreadView{}}
+	words, err := searchMatch(query)
+	if err != nil {
+		return page, err
+	}
+	before := int64(1) << 62
+	if opts.Before != "" {
+		n, err := strconv.ParseInt(opts.Before, 10, 64)
+		if err != nil || n < 1 {
+			return page, errInvalid("before", "bad_cursor", "Invalid cursor.")
+		}
+		before = n
+	}
+	limit := m.limit(opts.Limit)
+
+	threads := []string{opts.Thread}
+	if opts.Thread != "" {
+		if _, err := activeMember(m.app, user, opts.Thread); err != nil {
+			return page, err
+		}
+	} else if threads, err = m.searchThreads(user); err != nil {
+		return page, err
+	} else if threads != nil && len(threads) == 0 {
+		return page, nil
+	}
+	match := "body : (" + words + ")"
+	if len(threads) > 0 {
+		match = "thread : (" + threadTokens(threads) + ") AND " + match
+	}
+
+	rows, err := m.query(searchSQL, match, before, user, limit+1)
+	if err != nil {
+		return page, searchError(err)
+	}
+	defer rows.Close()
+	var keys []int64
+	for rows.Next() {
+		var h SearchHit
+		var key int64
+		if err := rows.Scan(&h.ID, &h.Thread, &h.Author, &h.AuthorDeleted, &h.Seq, &h.Created, &h.Body, &h.Snippet, &key); err != nil {
+			return page, err
+		}
+		h.Snippet = markSnippet(h.Snippet)
+		page.Items = append(page.Items, h)
+		keys = append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return page, searchError(err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = strconv.FormatInt(keys[limit-1], 10)
+	}
+	page.Threads, err = m.searchResultThreads(user, page.Items)
+	return page, err
+}
+
+// searchError makes an FTS5 query error a 400, should a query ever get
+// past searchMatch's quoting: the input was bad, not the server.
+func searchError(err error) error {
+	if strings.Contains(err.Error(), "fts5") {
+		return errInvalid("q", "search_invalid", "Invalid search.")
+	}
+	return err
+}
+
+// searchThreads returns the threads user is a current member of, or nil
+// when there are more than searchThreadsInQuery (then the query walks all
+// matches, checking membership per match).
+func (m *Messaging) searchThreads(user string) ([]string, error) {
+	rows, err := m.query(`SELECT thread FROM thread_members WHERE user = ?1 AND `+memberIsCurrent+` LIMIT ?2`,
+		user, searchThreadsInQuery+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	threads := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		threads = append(threads, t)
+	}
+	if len(threads) > searchThreadsInQuery {
+		return nil, rows.Err()
+	}
+	return threads, rows.Err()
+}
+
+// threadTokens is the FTS5 alternatives matching the threads' index
+// tokens (their ids, hex-encoded as in the triggers).
+func threadTokens(threads []string) string {
+	var b strings.Builder
+	for i, t := range threads {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString(`"` + hexLower(t) + `"`)
+	}
+	return b.String()
+}
+
+func hexLower(s string) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		out = append(out, digits[s[i]>>4], digits[s[i]&15])
+	}
+	return string(out)
+}
+
+// searchMatch turns a user's query into an FTS5 expression that can only
+// mean "all these words": each word becomes a quoted FTS5 string (a double
+// quote inside is doubled), so FTS5 operators (AND, OR, NOT, NEAR), column
+// filters (body:), prefix stars, carets and parentheses are plain text,
+// which the tokenizer then drops or keeps as words. Words with no letter
+// or digit can match nothing and are left out. The last word also
+// matches as a prefix when it has at least 3 characters.
+func searchMatch(query string) (string, error) {
+	query = strings.TrimSpace(query)
+	if err := checkSearch(query); err != nil {
+		return "", err
+	}
+	// Control characters go: FTS5 reads a NUL as the end of the query.
+	query = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, query)
+	var words []string
+	for _, w := range strings.Fields(query) {
+		if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) < 0 {
+			continue
+		}
+		words = append(words, w)
+	}
+	switch {
+	case len(words) == 0:
+		return "", errInvalid("q", "search_empty", "Search for at least one word.")
+	case len(words) > maxSearchTerms:
+		return "", errInvalid("q", "search_too_many_words",
+			"The search can have at most "+strconv.Itoa(maxSearchTerms)+" words.")
+	}
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(`"` + strings.ReplaceAll(w, `"`, `""`) + `"`)
+		if i == len(words)-1 && len([]rune(w)) >= 3 {
+			b.WriteString(" *")
+		}
+	}
+	return b.String(), nil
+}
+
+// markSnippet HTML-escapes a snippet and turns its match markers into
+// <mark> tags, always balanced: a marker character a member typed into
+// their own message can at most highlight their own text.
+func markSnippet(s string) string {
+	var b strings.Builder
+	open := false
+	for {
+		i := strings.IndexAny(s, string([]rune{markOpen, markClose}))
+		if i < 0 {
+			b.WriteString(html.EscapeString(s))
+			break
+		}
+		b.WriteString(html.EscapeString(s[:i]))
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == markOpen && !open:
+			b.WriteString("<mark>")
+			open = true
+		case r == markClose && open:
+			b.WriteString("</mark>")
+			open = false
+		}
+		s = s[i+size:]
+	}
+	if open {
+		b.WriteString("</mark>")
+	}
+	return b.String()
+}
+
+// searchResultThreads is the threads of the hits as user sees them, in
+// order of first appearance.
+func (m *Messaging) searchResultThreads(user string, hits []SearchHit) ([]ThreadView, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if !seen[h.Thread] {
+			seen[h.Thread] = true
+			ids = append(ids, h.Thread)
+		}
+	}
+	if len(ids) == 0 {
+		return []ThreadView{}, nil
+	}
+	rows, err := m.query(threadRowsSQL+` WHERE tm.user = ?1 AND tm.`+memberIsCurrent+`
+		AND tm.thread IN (SELECT value FROM json_each(?2))`, user, inParam(ids))
+	if err != nil {
+		return nil, err
+	}
+	found, err := scanThreadRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	views, err := m.threadViews(found)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]ThreadView, len(views))
+	for _, v := range views {
+		byID[v.ID] = v
+	}
+	out := make([]ThreadView, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := byID[id]; ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (m *Messaging) handleSearch(e *core.RequestEvent) error {
+	limit, err := queryInt(e, "limit")
+	if err != nil {
+		return err
+	}
+	q := e.Request.URL.Query()
+	page, err := m.Search(e.Auth.Id, q.Get("q"), SearchOptions{Thread: q.Get("thread"), Before: q.Get("before"), Limit: limit})
+	if err != nil {
+		return apiError(err)
+	}
+	return e.JSON(http.StatusOK, page)
+}
