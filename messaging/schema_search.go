@@ -121,8 +121,8 @@ func rebuildSearchIndex(app core.App) error {
 		return fmt.Errorf("messaging: rebuilding the search index: %w", err)
 	}
 	for from := int64(0); from < last; from += searchBackfillBatch {
-		_, err := app.DB().NewQuery(`INSERT INTO `+searchTable+` (rowid, body, thread)
-			SELECT k.key, m.body, lower(hex(m.thread)) FROM `+searchKeysTable+` k JOIN messages m ON m.id = k.message
+		_, err := app.DB().NewQuery(`INSERT INTO ` + searchTable + ` (rowid, body, thread)
+			SELECT k.key, m.body, lower(hex(m.thread)) FROM ` + searchKeysTable + ` k JOIN messages m ON m.id = k.message
 			WHERE k.key > {:from} AND k.key <= {:to}`).
 			Bind(dbx.Params{"from": from, "to": from + searchBackfillBatch}).Execute()
 		if err != nil {

@@ -267,6 +267,13 @@ func markSnippet(s string) string {
 	return b.String()
 }
 
+// searchThreadsSQL selects the thread rows of the caller's (?1) current
+// memberships of the threads in ?2, a JSON array. CROSS JOIN keeps the
+// join order: each id is one lookup in the (thread, user) index, however
+// many conversations the caller is in.
+var searchThreadsSQL = threadRowsSQL + ` WHERE tm.id IN (SELECT mm.id FROM json_each(?2) j CROSS JOIN
+	thread_members mm ON mm.thread = j.value AND mm.user = ?1 AND mm.` + memberIsCurrent + `)`
+
 // searchResultThreads is the threads of the hits as user sees them, in
 // order of first appearance.
 func (m *Messaging) searchResultThreads(user string, hits []SearchHit) ([]ThreadView, error) {
@@ -281,8 +288,7 @@ func (m *Messaging) searchResultThreads(user string, hits []SearchHit) ([]Thread
 	if len(ids) == 0 {
 		return []ThreadView{}, nil
 	}
-	rows, err := m.query(threadRowsSQL+` WHERE tm.user = ?1 AND tm.`+memberIsCurrent+`
-		AND tm.thread IN (SELECT value FROM json_each(?2))`, user, inParam(ids))
+	rows, err := m.query(searchThreadsSQL, user, inParam(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,7 @@ func TestSearch_QueryInjection(t *testing.T) {
 		{q: "🍎", err: true},
 		{q: "x*y", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}},
 		{q: "spl", want: []string{"banana OR split"}}, // prefix on the last word
-		{q: "sp", want: nil},                          // too short for a prefix
+		{q: "sp", want: nil}, // too short for a prefix
 		{q: "'; DROP TABLE messages; --"},
 		{q: "\x00apple", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}},
 		{q: "apple\x00 NEAR", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}}, // "near" is in it
