@@ -42,7 +42,9 @@
 // current member is membership.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
 // message_deletion.go and deleting a user is deletion.go; the inbox is
-// inbox.go; what client filters may reach is relation_guard.go; the site
+// inbox.go; full-text search is search.go (its index, an FTS5 table kept
+// by triggers on messages, is schema_search.go); what client filters may
+// reach is relation_guard.go; the site
 // owner's limits are settings.go and each member's preferences are
 // preferences.go.
 package messaging

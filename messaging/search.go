@@ -139,7 +139,7 @@ func (m *Messaging) Search(user, query string, opts SearchOptions) (SearchPage, 
 // searchError makes an FTS5 query error a 400, should a query ever get
 // past searchMatch's quoting: the input was bad, not the server.
 func searchError(err error) error {
-	if strings.Contains(err.Error(), "fts5") {
+	if msg := err.Error(); strings.Contains(msg, "fts5") || strings.Contains(msg, "unterminated string") {
 		return errInvalid("q", "search_invalid", "Invalid search.")
 	}
 	return err

@@ -39,7 +39,7 @@ func TestSmallBenchmark(t *testing.T) {
 	p, _ := plans("small")
 	want := map[string]bool{}
 	for _, ds := range p.Datasets {
-		for _, m := range []string{"list(ref)", "inbox", "thread", "unread", "create(ref)", "send"} {
+		for _, m := range []string{"list(ref)", "inbox", "thread", "unread", "search", "search(thread)", "create(ref)", "send"} {
 			want[m+"@"+ds.Name+"@0"] = true
 		}
 	}
@@ -72,7 +72,7 @@ func TestSmallBenchmark(t *testing.T) {
 	}
 
 	table := out.String()
-	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "create(ref)", "send", "realtime", "goal"} {
+	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "goal"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}
