@@ -149,7 +149,7 @@ func TestSearch_QueryInjection(t *testing.T) {
 		{q: "secret"}, // carol's thread
 		{q: "*", err: true},
 		{q: "^apple", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}},
-		{q: "app*", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}}, // our prefix, not the user's star
+		{q: "app*"}, // the star is text, not a prefix
 		{q: `"`, err: true},
 		{q: `""`, err: true},
 		{q: `"unbalanced`},
@@ -161,8 +161,8 @@ func TestSearch_QueryInjection(t *testing.T) {
 		{q: "東京", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}},
 		{q: "🍎", err: true},
 		{q: "x*y", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}},
-		{q: "spl", want: []string{"banana OR split"}}, // prefix on the last word
-		{q: "sp", want: nil}, // too short for a prefix
+		{q: "spl"}, // whole words only
+		{q: "SPLIT", want: []string{"banana OR split"}},
 		{q: "'; DROP TABLE messages; --"},
 		{q: "\x00apple", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}},
 		{q: "apple\x00 NEAR", want: []string{"apple pie near the café, naïve résumé 東京 🍎 x*y"}}, // "near" is in it
