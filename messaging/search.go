@@ -5,14 +5,17 @@ import "strconv"
 // Full-text search over the message bodies a member can read, newest
 // first. The index (schema_search.go) is an FTS5 table whose rowids follow
 // sending order; a search walks its matches from the newest down and stops
-// after a page of rows the caller may read, so its cost is bounded by the
-// page, not by how many messages match. A member of few conversations
-// (most people) has their threads written into the FTS query itself, so
-// FTS5 intersects the words with those threads and never visits anyone
-// else's matches; a member of many conversations, who can read a large
-// share of the matches anyway, gets the plain walk with a membership check
-// per match. Either way every row is checked against the caller's current
-// membership in SQL before it is returned.
+// after a page of rows the caller may read. A member of up to
+// searchThreadsInQuery conversations (most people) has their threads
+// written into the FTS query itself, so FTS5 intersects the words with
+// those threads, skipping through the posting lists, and never visits
+// anyone else's matches: the cost follows the caller's conversations, not
+// the site's messages. A member of more conversations gets the plain walk
+// with a membership check per match, which visits others' matches until a
+// page is found (they read a larger share of the matches, so it ends
+// sooner, but a rare word in a busy site costs a walk of its matches).
+// Either way every row is checked against the caller's current membership
+// in SQL before it is returned.
 
 // SearchOptions narrows a search.
 type SearchOptions struct {
@@ -150,6 +153,13 @@ func (m *Messaging) searchThreads(user string) ([]string, error) {
 	}
 	return threads, rows.Err()
 }
+
+// searchThreadsSQL selects the thread rows of the caller's (?1) current
+// memberships of the threads in ?2, a JSON array. CROSS JOIN keeps the
+// join order: each id is one lookup in the (thread, user) index, however
+// many conversations the caller is in.
+var searchThreadsSQL = threadRowsSQL + ` WHERE tm.id IN (SELECT mm.id FROM json_each(?2) j CROSS JOIN
+	thread_members mm ON mm.thread = j.value AND mm.user = ?1 AND mm.` + memberIsCurrent + `)`
 
 // searchResultThreads is the threads of the hits as user sees them, in
 // order of first appearance.

@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"encoding/hex"
 	"html"
 	"strconv"
 	"strings"
@@ -90,13 +91,6 @@ func markSnippet(s string) string {
 	return b.String()
 }
 
-// searchThreadsSQL selects the thread rows of the caller's (?1) current
-// memberships of the threads in ?2, a JSON array. CROSS JOIN keeps the
-// join order: each id is one lookup in the (thread, user) index, however
-// many conversations the caller is in.
-var searchThreadsSQL = threadRowsSQL + ` WHERE tm.id IN (SELECT mm.id FROM json_each(?2) j CROSS JOIN
-	thread_members mm ON mm.thread = j.value AND mm.user = ?1 AND mm.` + memberIsCurrent + `)`
-
 // searchError makes an FTS5 query error a 400, should a query ever get
 // past searchMatch's quoting: the input was bad, not the server.
 func searchError(err error) error {
@@ -114,16 +108,8 @@ func threadTokens(threads []string) string {
 		if i > 0 {
 			b.WriteString(" OR ")
 		}
-		b.WriteString(`"` + hexLower(t) + `"`)
+		// lower(hex(thread)) in SQL: the id's bytes as lowercase hex.
+		b.WriteString(`"` + hex.EncodeToString([]byte(t)) + `"`)
 	}
 	return b.String()
-}
-
-func hexLower(s string) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(s))
-	for i := 0; i < len(s); i++ {
-		out = append(out, digits[s[i]>>4], digits[s[i]&15])
-	}
-	return string(out)
 }
