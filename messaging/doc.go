@@ -45,8 +45,9 @@
 // format.go, editing a message and its earlier versions is editing.go,
 // attachments (limits, protected files, multipart sends) are
 // attachments.go and attachment_settings.go, and deleting a user is
-// deletion.go; the inbox is
-// inbox.go; what client filters may reach is relation_guard.go; the site
+// deletion.go; the inbox is inbox.go; full-text search is search.go (its
+// index, an FTS5 table kept by triggers on messages, is schema_search.go);
+// what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go and each member's preferences are
 // preferences.go.
 package messaging

@@ -40,6 +40,7 @@ func messagingRoutes() []route {
 			return "/api/messaging/messages/" + w.groupAlice.Id
 		}, nil},
 		{"unread counts", http.MethodGet, fixed("/api/messaging/unread"), nil},
+		{"search", http.MethodGet, fixed("/api/messaging/search?q=alpha"), nil},
 		{"recipients", http.MethodGet, fixed("/api/messaging/recipients?q=b"), nil},
 		{"block list", http.MethodGet, fixed("/api/messaging/blocks"), nil},
 		{"block", http.MethodPost, fixed("/api/messaging/blocks"), map[string]any{"user": "x"}},

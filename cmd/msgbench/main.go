@@ -26,6 +26,10 @@ import (
 	"time"
 )
 
+// searchWords are the search measures' queries: words of the seeded
+// messages (internal/seed's vocabulary).
+var searchWords = []string{"meeting", "coffee", "project", "weekend", "thanks", "photo"}
+
 // pacedRate is the offered send rate, in messages per second, at which
 // the realtime measure takes its delivery latency.
 const pacedRate = 100
@@ -353,6 +357,22 @@ func runDataset(ctx context.Context, cfg config, bin, dir string, ds dataset, la
 	add(with(measure("inbox", get("/api/messaging/threads")), list))
 	add(with(measure("thread", get("/api/messaging/threads/{thread}/messages")), list))
 	add(with(measure("unread", get("/api/messaging/unread")), list))
+	// Search: a word from the seeded vocabulary (each is in about one
+	// message in ten), across all the reader's conversations and within
+	// one; the last word is also a prefix, as a member's query would be.
+	searchWord := func(i int) string { return searchWords[i%len(searchWords)] }
+	search := func(thread bool) func(ctx context.Context, w, i int) error {
+		return func(ctx context.Context, w, i int) error {
+			m := reader(w, i)
+			path := "/api/messaging/search?q=" + searchWord(i)
+			if thread {
+				path += "&thread=" + m.thread
+			}
+			return a.do(ctx, "GET", path, m.token, nil, nil)
+		}
+	}
+	add(with(measure("search", search(false)), list))
+	add(with(measure("search(thread)", search(true)), list))
 	ref := measure("create", create)
 	ref.Measure = "create(ref)"
 	add(ref)

@@ -39,7 +39,7 @@ func TestSmallBenchmark(t *testing.T) {
 	p, _ := plans("small")
 	want := map[string]bool{}
 	for _, ds := range p.Datasets {
-		for _, m := range []string{"list(ref)", "inbox", "thread", "unread", "create(ref)", "send"} {
+		for _, m := range []string{"list(ref)", "inbox", "thread", "unread", "search", "search(thread)", "create(ref)", "send"} {
 			want[m+"@"+ds.Name+"@0"] = true
 		}
 	}
@@ -67,12 +67,14 @@ func TestSmallBenchmark(t *testing.T) {
 	for key := range want {
 		t.Errorf("missing measure %s", key)
 	}
-	if len(rep.Goals) != 10 {
-		t.Errorf("got %d goals, want 10", len(rep.Goals))
+	// 10, plus search: p99 at the larger dataset for search and
+	// search(thread), and throughput and p99 vs the bare list.
+	if len(rep.Goals) != 14 {
+		t.Errorf("got %d goals, want 14", len(rep.Goals))
 	}
 
 	table := out.String()
-	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "create(ref)", "send", "realtime", "goal"} {
+	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "goal"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}

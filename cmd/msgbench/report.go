@@ -30,7 +30,7 @@ func goals(rep *Report, p plan) []Goal {
 		addGoal("send p99 vs bare create p99", "≤ 2×",
 			fmt.Sprintf("%.2f× (%.1f vs %.1f ms)", s.RatioP99, s.P99, c.P99), s.RatioP99 <= 2)
 	}
-	for _, m := range []string{"inbox", "thread", "unread"} {
+	for _, m := range []string{"inbox", "thread", "unread", "search", "search(thread)"} {
 		a, b := find(rep, m, small, 0), find(rep, m, large, 0)
 		if a == nil || b == nil || a.P99 == 0 {
 			continue
@@ -42,6 +42,12 @@ func goals(rep *Report, p plan) []Goal {
 	if in := find(rep, "inbox", large, 0); in != nil {
 		addGoal("inbox throughput vs bare list ("+large+")", "≥ 0.8×",
 			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", in.RatioRPS, in.RPS, in.RPS/max(in.RatioRPS, 1e-9)), in.RatioRPS >= 0.8)
+	}
+	if sr := find(rep, "search", large, 0); sr != nil {
+		addGoal("search throughput vs bare list ("+large+")", "≥ 0.5×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", sr.RatioRPS, sr.RPS, sr.RPS/max(sr.RatioRPS, 1e-9)), sr.RatioRPS >= 0.5)
+		addGoal("search p99 vs bare list p99 ("+large+")", "≤ 3×",
+			fmt.Sprintf("%.2f× (%.1f ms)", sr.RatioP99, sr.P99), sr.RatioP99 <= 3)
 	}
 	kmax := slices.Max(p.Ks)
 	if r := find(rep, "realtime", large, kmax); r != nil {
