@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,19 @@ type Config struct {
 	// nil means the default, {"admin", "moderator"}; an empty non-nil
 	// slice means anyone may be blocked.
 	UnblockableRoles []string
+
+	// ModeratorRoles lists roles whose holders moderate: they may remove
+	// members from any group. nil means the default, {"moderator",
+	// "admin"}; an empty non-nil slice means nobody but superusers.
+	ModeratorRoles []string
+
+	// MessageOrder is the order clients show a thread's messages in:
+	// "oldest_first" (newest last, the default) or "newest_first".
+	MessageOrder string
+
+	// ComposerPosition is where clients put the message box: "bottom"
+	// (the default) or "top".
+	ComposerPosition string
 
 	// PageSize is the default number of items per page of the inbox and
 	// of a thread's messages. Default 20.
@@ -91,6 +105,15 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.UnblockableRoles == nil {
 		config.UnblockableRoles = []string{"admin", "moderator"}
 	}
+	if config.ModeratorRoles == nil {
+		config.ModeratorRoles = []string{"moderator", "admin"}
+	}
+	if config.MessageOrder == "" {
+		config.MessageOrder = MessageOrderOldestFirst
+	}
+	if config.ComposerPosition == "" {
+		config.ComposerPosition = ComposerBottom
+	}
 	if config.PageSize == 0 {
 		config.PageSize = 20
 	}
@@ -102,10 +125,14 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		return nil, fmt.Errorf("messaging: MaxGroupSize must be at least 2, got %d", config.MaxGroupSize)
 	case config.MaxBodyLength < 1:
 		return nil, fmt.Errorf("messaging: MaxBodyLength must be positive, got %d", config.MaxBodyLength)
+	case !slices.Contains(messageOrders(), config.MessageOrder):
+		return nil, fmt.Errorf("messaging: MessageOrder must be one of %v, got %q", messageOrders(), config.MessageOrder)
+	case !slices.Contains(composerPositions(), config.ComposerPosition):
+		return nil, fmt.Errorf("messaging: ComposerPosition must be one of %v, got %q", composerPositions(), config.ComposerPosition)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range append(append([]string{}, config.SendRoles...), config.UnblockableRoles...) {
+	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}

@@ -45,6 +45,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.DELETE("/blocks/{userId}", m.handleUnblock)
 	g.GET("/preferences", m.handlePreferences)
 	g.PATCH("/preferences", m.handleSetPreferences)
+	g.GET("/options", m.handleOptions)
 	return se.Next()
 }
 

@@ -29,6 +29,9 @@ type Limits struct {
 	MaxBodyLength    int      `json:"max_body_length"`
 	SendRoles        []string `json:"send_roles"`
 	UnblockableRoles []string `json:"unblockable_roles"`
+	ModeratorRoles   []string `json:"moderator_roles"`
+	MessageOrder     string   `json:"message_order"`
+	ComposerPosition string   `json:"composer_position"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -48,6 +51,9 @@ var settings = []setting{
 	intSetting("max_body_length", 1, 1000000, func(l *Limits) *int { return &l.MaxBodyLength }),
 	rolesSetting("send_roles", func(l *Limits) *[]string { return &l.SendRoles }),
 	rolesSetting("unblockable_roles", func(l *Limits) *[]string { return &l.UnblockableRoles }),
+	rolesSetting("moderator_roles", func(l *Limits) *[]string { return &l.ModeratorRoles }),
+	choiceSetting("message_order", messageOrders(), func(l *Limits) *string { return &l.MessageOrder }),
+	choiceSetting("composer_position", composerPositions(), func(l *Limits) *string { return &l.ComposerPosition }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -111,6 +117,9 @@ func (m *Messaging) defaultLimits() Limits {
 		MaxBodyLength:    m.config.MaxBodyLength,
 		SendRoles:        m.config.SendRoles,
 		UnblockableRoles: m.config.UnblockableRoles,
+		ModeratorRoles:   m.config.ModeratorRoles,
+		MessageOrder:     m.config.MessageOrder,
+		ComposerPosition: m.config.ComposerPosition,
 	}
 }
 

@@ -75,7 +75,8 @@ func TestSettings_RecordsAPI(t *testing.T) {
 		}
 		return s
 	}
-	defaults := messaging.Limits{MaxGroupSize: 20, MaxBodyLength: 10000, UnblockableRoles: []string{"admin", "moderator"}}
+	defaults := messaging.Limits{MaxGroupSize: 20, MaxBodyLength: 10000, UnblockableRoles: []string{"admin", "moderator"},
+		ModeratorRoles: []string{"moderator", "admin"}, MessageOrder: "oldest_first", ComposerPosition: "bottom"}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
 			who := "superuser"
@@ -117,13 +118,13 @@ func TestSettings_RecordsAPI(t *testing.T) {
 		patch("several bad fields are all named", `{"max_group_size":1,"send_roles":["nobody"]}`, 400,
 			[]string{fieldError("max_group_size", "setting_range"), `"send_roles":{"code":"validation_messaging_unknown_role"`}, defaults),
 		patch("the superuser changes a limit and sees it in force", `{"max_group_size":3}`, 200,
-			[]string{`"max_group_size":3`, `"in_force":{"max_group_size":3,"max_body_length":10000,"send_roles":[],"unblockable_roles":["admin","moderator"]}`},
+			[]string{`"max_group_size":3`, `"in_force":{"max_group_size":3,"max_body_length":10000,"send_roles":[],"unblockable_roles":["admin","moderator"],`},
 			with(func(l *messaging.Limits) { l.MaxGroupSize = 3 })),
 		patch("0 means the default", `{"max_group_size":0,"send_roles":["admin"]}`, 200,
 			[]string{`"in_force":{"max_group_size":20,"max_body_length":10000,"send_roles":["admin"],`},
 			with(func(l *messaging.Limits) { l.SendRoles = []string{"admin"} })),
 		patch("[] means no unblockable role", `{"unblockable_roles":[]}`, 200,
-			[]string{`"unblockable_roles":[]}`},
+			[]string{`"unblockable_roles":[],`},
 			with(func(l *messaging.Limits) { l.UnblockableRoles = []string{} })),
 		patch("an edit of in_force is replaced by the values in force", `{"in_force":{"max_group_size":999}}`, 200,
 			[]string{`"in_force":{"max_group_size":20,`}, defaults),
