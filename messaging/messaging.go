@@ -153,6 +153,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindMessageDeletionHooks()
 	m.bindMembershipHooks()
 	m.bindMemberSettingsHooks()
+	m.bindRemovalHooks()
 	m.bindLiveHooks()
 	m.bindBlockHooks()
 	m.bindRoleHooks()
