@@ -1,6 +1,9 @@
 package messaging
 
-import "github.com/pocketbase/pocketbase/tools/subscriptions"
+import (
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/subscriptions"
+)
 
 // WrapRealtimeClientForTest exposes the realtime client wrapper to the
 // external tests' benchmark.
@@ -28,4 +31,16 @@ func LiveIndexForTest(m *Messaging) (clients, users int) {
 		panic("live index: clients and owners differ")
 	}
 	return len(m.live.clients), len(m.live.byUser)
+}
+
+// MembersMigrationsForTest are the up and down functions of the
+// migrations for member removal, read receipts and the inbox options, in
+// the order they run.
+func MembersMigrationsForTest() [][2]func(core.App) error {
+	return [][2]func(core.App) error{
+		{migrateModeratorRolesUp, migrateModeratorRolesDown},
+		{migrateMemberRemovalUp, migrateMemberRemovalDown},
+		{migrateReadReceiptsUp, migrateReadReceiptsDown},
+		{migrateInboxOptionsUp, migrateInboxOptionsDown},
+	}
 }
