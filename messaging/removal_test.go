@@ -267,6 +267,15 @@ func TestRemoveMember_WhileSending(t *testing.T) {
 			t.Errorf("round %d: carol's unread %d, want %d", round, got, 1+landed)
 		}
 		t.Logf("round %d: %d of %d sends landed before the removal", round, landed, len(sendErrs))
+		// Every landed message is older than the note, and nothing lands after it.
+		th2, err := f.app.FindRecordById(messaging.CollectionNameThreads, th.Id)
+		f.must(err)
+		if last := th2.GetInt("last_seq"); last != 2+landed {
+			t.Errorf("round %d: last seq %d, want %d (the note after the landed sends)", round, last, 2+landed)
+		}
+		if _, err := f.pm.Send(f.id("bob"), th.Id, "late"); !errors.Is(err, messaging.ErrNotFound) {
+			t.Errorf("round %d: a send after the removal: %v", round, err)
+		}
 		if fixes, err := f.pm.Recount(); err != nil || len(fixes) != 0 {
 			t.Errorf("round %d: Recount fixed %v (%v)", round, fixes, err)
 		}
