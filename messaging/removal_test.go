@@ -185,6 +185,14 @@ func TestRemoveMember_LiveEvents(t *testing.T) {
 	f := newFixture(t, messaging.Config{})
 	defer f.app.Cleanup()
 	th, _ := f.start("alice", []string{"bob", "carol"}, "", "hello")
+	var leftEvents []string
+	var mu sync.Mutex
+	f.pm.OnMemberLeft().BindFunc(func(e *messaging.MemberEvent) error {
+		mu.Lock()
+		leftEvents = append(leftEvents, e.User)
+		mu.Unlock()
+		return e.Next()
+	})
 	f.token("alice")
 	srv := f.serve()
 	clients := map[string]*liveClient{}
@@ -208,6 +216,11 @@ func TestRemoveMember_LiveEvents(t *testing.T) {
 		for _, ev := range extra {
 			t.Errorf("%s got an extra event %v", u, ev.Data)
 		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(leftEvents) != 1 || leftEvents[0] != f.id("carol") {
+		t.Errorf("OnMemberLeft for %v, want carol once", leftEvents)
 	}
 }
 
