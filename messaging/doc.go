@@ -38,8 +38,9 @@
 //     to her other tabs.
 //
 // Around it: who may write to whom is permissions.go; one direct thread per
-// pair is direct.go; group size, adding and leaving are groups.go; who is a
-// current member is membership.go; mute, archive and tags are
+// pair is direct.go; group size, adding and leaving are groups.go; removing
+// someone from a group is removal.go; who is a current member is
+// membership.go; read receipts ("seen") are receipts.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
 // message_deletion.go, rendering bodies into html (plain or Markdown) is
 // format.go, editing a message and its earlier versions is editing.go,
@@ -48,6 +49,6 @@
 // deletion.go; the inbox is inbox.go; full-text search is search.go (its
 // index, an FTS5 table kept by triggers on messages, is schema_search.go);
 // what client filters may reach is relation_guard.go; the site
-// owner's limits are settings.go and each member's preferences are
-// preferences.go.
+// owner's limits are settings.go (the few that clients read, options.go)
+// and each member's preferences are preferences.go.
 package messaging

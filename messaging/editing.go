@@ -233,8 +233,9 @@ func (m *Messaging) Edit(author, messageID, body string) (*core.Record, error) {
 	return r, nil
 }
 
-// isModerator reports whether viewer (a superuser or a users record) may
-// read the earlier versions of messages.
+// isModerator reports whether viewer (a superuser, or a users record
+// holding one of the moderator roles) moderates: reads the earlier
+// versions of messages, removes members from any group.
 func (m *Messaging) isModerator(viewer *core.Record) bool {
 	if viewer == nil {
 		return false

@@ -45,7 +45,8 @@ func (m *Messaging) OnMessageSent() *hook.Hook[*MessageEvent] { return m.onMessa
 // OnThreadCreate is triggered after every committed new thread.
 func (m *Messaging) OnThreadCreate() *hook.Hook[*ThreadEvent] { return m.onThreadCreate }
 
-// OnMemberLeft is triggered after a member has left a group thread.
+// OnMemberLeft is triggered after a member has left a group thread, or
+// was removed from it (RemoveMember).
 func (m *Messaging) OnMemberLeft() *hook.Hook[*MemberEvent] { return m.onMemberLeft }
 
 // OnBlock is triggered after a user has blocked another.

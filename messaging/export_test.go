@@ -3,6 +3,7 @@ package messaging
 import (
 	"sync"
 
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
 
@@ -59,4 +60,15 @@ var (
 // default.
 func DefaultAttachmentTypesForTest() []string {
 	return append([]string(nil), defaultAttachmentTypes...)
+}
+
+// MembersMigrationsForTest are the up and down functions of the
+// migrations for member removal, read receipts and the inbox options, in
+// the order they run.
+func MembersMigrationsForTest() [][2]func(core.App) error {
+	return [][2]func(core.App) error{
+		{migrateMemberRemovalUp, migrateMemberRemovalDown},
+		{migrateReadReceiptsUp, migrateReadReceiptsDown},
+		{migrateInboxOptionsUp, migrateInboxOptionsDown},
+	}
 }

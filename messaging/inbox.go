@@ -152,6 +152,7 @@ type threadRow struct {
 	MsgHTML      sql.NullString
 	MsgEdited    sql.NullString
 	MsgFiles     types.JSONArray[string]
+	PeerReadSeq  int
 }
 
 // scanThreadRows reads rows of threadRowsSQL.
@@ -162,7 +163,8 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		var r threadRow
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
 			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
-			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles)
+			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles,
+			&r.PeerReadSeq)
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +184,8 @@ const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, 
 		lm.id AS msg_id, lm.author AS msg_author, lm.author_deleted AS msg_author_deleted, lm.body AS msg_body,
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created,
 		lm.html AS msg_html, lm.edited AS msg_edited,
-		COALESCE(lm.files, '[]') AS msg_files
+		COALESCE(lm.files, '[]') AS msg_files,
+		` + peerReadSeqSQL + ` AS peer_read_seq
 	FROM thread_members tm
 	JOIN threads t ON t.id = tm.thread
 	LEFT JOIN messages lm ON lm.id = t.last_message`
@@ -226,6 +229,7 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 			Tags:         []Tag{},
 			Created:      r.Created,
 		}
+		v.PeerLastReadSeq = r.PeerReadSeq
 		for _, u := range r.Members {
 			if mv, ok := users[u]; ok {
 				v.Members = append(v.Members, mv)

@@ -18,6 +18,8 @@ import (
 //	read         a membership's unread or last_read_seq changed by a record
 //	             save; MarkRead and MarkUnread, which write plain SQL, fire
 //	             it after their commit (see MarkRead)
+//	seen         the other member of a direct thread's read position
+//	             moved (receipts.go), from the same places as "read"
 //	membership   a current membership's muted, archived or tags changed
 //	members, removed, OnMemberLeft
 //	             who is in a thread changed (memberChanges, below)
@@ -78,6 +80,9 @@ func (m *Messaging) afterMembershipUpdate(e *core.RecordEvent) error {
 	}
 	if rec.GetInt("unread") != old.GetInt("unread") || rec.GetInt("last_read_seq") != old.GetInt("last_read_seq") {
 		m.live.readStateChanged(e.App, user, thread)
+	}
+	if rec.GetInt("last_read_seq") != old.GetInt("last_read_seq") {
+		m.live.seen(e.App, user, thread)
 	}
 	return e.Next()
 }

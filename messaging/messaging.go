@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,14 @@ type Config struct {
 	// zip); an empty non-nil slice turns attachments off.
 	AttachmentTypes []string
 
+	// MessageOrder is the order clients show a thread's messages in:
+	// "oldest_first" (newest last, the default) or "newest_first".
+	MessageOrder string
+
+	// ComposerPosition is where clients put the message box: "bottom"
+	// (the default) or "top".
+	ComposerPosition string
+
 	// PageSize is the default number of items per page of the inbox and
 	// of a thread's messages. Default 20.
 	PageSize int
@@ -61,9 +70,10 @@ type Config struct {
 	// message. 0 means the default, 15; a negative value turns editing off.
 	EditWindowMinutes int
 
-	// ModeratorRoles lists roles whose holders may read the earlier
-	// versions of edited messages. nil means the default,
-	// {"moderator", "admin"}; an empty non-nil slice means superusers only.
+	// ModeratorRoles lists roles whose holders moderate: they may read the
+	// earlier versions of edited messages and remove members from any
+	// group. nil means the default, {"moderator", "admin"}; an empty
+	// non-nil slice means superusers only.
 	ModeratorRoles []string
 
 	// RootCmd, when set, gets the "messaging" CLI command (see
@@ -147,6 +157,12 @@ func Register(app core.App, config Config) (*Messaging, error) {
 			return nil, fmt.Errorf("messaging: AttachmentTypes: %q is not \"type/subtype\" or \"type/*\" in lower case", t)
 		}
 	}
+	if config.MessageOrder == "" {
+		config.MessageOrder = MessageOrderOldestFirst
+	}
+	if config.ComposerPosition == "" {
+		config.ComposerPosition = ComposerBottom
+	}
 	if config.PageSize == 0 {
 		config.PageSize = 20
 	}
@@ -163,10 +179,14 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	case config.MaxAttachments < -1 || config.MaxAttachmentSize < 1:
 		return nil, fmt.Errorf("messaging: MaxAttachments must be -1 or more and MaxAttachmentSize positive, got %d and %d",
 			config.MaxAttachments, config.MaxAttachmentSize)
+	case !slices.Contains(messageOrders(), config.MessageOrder):
+		return nil, fmt.Errorf("messaging: MessageOrder must be one of %v, got %q", messageOrders(), config.MessageOrder)
+	case !slices.Contains(composerPositions(), config.ComposerPosition):
+		return nil, fmt.Errorf("messaging: ComposerPosition must be one of %v, got %q", composerPositions(), config.ComposerPosition)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range append(append([]string{}, config.SendRoles...), append(append([]string{}, config.UnblockableRoles...), config.ModeratorRoles...)...) {
+	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}
@@ -191,6 +211,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindAttachmentHooks()
 	m.bindMembershipHooks()
 	m.bindMemberSettingsHooks()
+	m.bindRemovalHooks()
 	m.bindLiveHooks()
 	m.bindBlockHooks()
 	m.bindRoleHooks()

@@ -22,12 +22,15 @@ type Preferences struct {
 	MessagingOff bool `json:"messagingOff" db:"messaging_off"`
 	// EmailsOff: no email notifications about new messages.
 	EmailsOff bool `json:"emailsOff" db:"message_emails_off"`
+	// ReadReceiptsOff: the member neither shows others how far they have
+	// read a direct conversation nor sees how far others have (receipts.go).
+	ReadReceiptsOff bool `json:"readReceiptsOff" db:"read_receipts_off"`
 }
 
 // Preferences returns user's preferences.
 func (m *Messaging) Preferences(user string) (Preferences, error) {
 	var p Preferences
-	err := m.app.DB().Select("messaging_off", "message_emails_off").From(CollectionNamePreferences).
+	err := m.app.DB().Select("messaging_off", "message_emails_off", "read_receipts_off").From(CollectionNamePreferences).
 		Where(dbx.HashExp{"user": user}).Limit(1).One(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Preferences{}, nil
@@ -55,5 +58,6 @@ func (m *Messaging) SetPreferences(user string, p Preferences) error {
 	}
 	r.Set("messaging_off", p.MessagingOff)
 	r.Set("message_emails_off", p.EmailsOff)
+	r.Set("read_receipts_off", p.ReadReceiptsOff)
 	return m.app.Save(r)
 }

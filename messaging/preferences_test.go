@@ -26,7 +26,7 @@ func TestPreferences_Routes(t *testing.T) {
 	runCases(t, []apiCase{
 		{name: "defaults for a member who never changed them", build: func(f *fixture) tests.ApiScenario {
 			return prefsAre(expect(f.as("alice", http.MethodGet, url, nil), 200,
-				[]string{`{"messagingOff":false,"emailsOff":false}`}), f, "alice", messaging.Preferences{})
+				[]string{`{"messagingOff":false,"emailsOff":false,"readReceiptsOff":false}`}), f, "alice", messaging.Preferences{})
 		}},
 		{name: "a member reads their own", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("off", http.MethodGet, url, nil), 200, []string{`"messagingOff":true`})
@@ -34,7 +34,7 @@ func TestPreferences_Routes(t *testing.T) {
 		{name: "a member changes one and keeps the other", build: func(f *fixture) tests.ApiScenario {
 			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailsOff: true}))
 			return prefsAre(expect(f.as("alice", http.MethodPatch, url, map[string]any{"messagingOff": true}), 200,
-				[]string{`{"messagingOff":true,"emailsOff":true}`}), f, "alice", messaging.Preferences{MessagingOff: true, EmailsOff: true})
+				[]string{`{"messagingOff":true,"emailsOff":true,"readReceiptsOff":false}`}), f, "alice", messaging.Preferences{MessagingOff: true, EmailsOff: true})
 		}},
 		{name: "messaging off takes effect at once, with the usual refusal", build: func(f *fixture) tests.ApiScenario {
 			f.must(f.pm.SetPreferences(f.id("bob"), messaging.Preferences{MessagingOff: true}))

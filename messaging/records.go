@@ -87,6 +87,13 @@ func (m *Membership) SetUser(id string) { m.Set("user", id) }
 // SetLeft marks the member as gone (true) or back (false).
 func (m *Membership) SetLeft(left bool) { m.Set("left", left) }
 
+// Removed reports whether someone else took the member out of the thread
+// (see removal.go); it implies Left.
+func (m *Membership) Removed() bool { return m.GetBool("removed") }
+
+// SetRemoved marks a left member as removed by someone else.
+func (m *Membership) SetRemoved(removed bool) { m.Set("removed", removed) }
+
 // SetUnread sets the unread count; only the unread rules (unread.go) do.
 func (m *Membership) SetUnread(n int) { m.Set("unread", n) }
 

@@ -22,6 +22,10 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 		Id: "__messagingRelationGuard__", Func: m.guardRequest,
 	})
 
+	// Outside the group: superusers may remove members too.
+	se.Router.DELETE("/api/messaging/threads/{id}/members/{userId}", m.handleRemoveMember).
+		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
+
 	g := se.Router.Group("/api/messaging")
 	g.Bind(apis.RequireAuth(CollectionNameUsers))
 
@@ -50,6 +54,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.DELETE("/blocks/{userId}", m.handleUnblock)
 	g.GET("/preferences", m.handlePreferences)
 	g.PATCH("/preferences", m.handleSetPreferences)
+	g.GET("/options", m.handleOptions)
 	return se.Next()
 }
 

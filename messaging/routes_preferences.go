@@ -22,6 +22,7 @@ func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
 	var in struct {
 		MessagingOff *bool `json:"messagingOff"`
 		EmailsOff    *bool `json:"emailsOff"`
+		ReceiptsOff  *bool `json:"readReceiptsOff"`
 	}
 	if err := bind(e, &in); err != nil {
 		return err
@@ -35,6 +36,9 @@ func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
 	}
 	if in.EmailsOff != nil {
 		p.EmailsOff = *in.EmailsOff
+	}
+	if in.ReceiptsOff != nil {
+		p.ReadReceiptsOff = *in.ReceiptsOff
 	}
 	if err := m.SetPreferences(e.Auth.Id, p); err != nil {
 		return apiError(err)

@@ -62,7 +62,7 @@ func migrateEditingUp(app core.App) error {
 		&core.NumberField{Name: "edit_window_minutes", OnlyInt: true,
 			Help: "How long after sending an author may edit a message, in minutes. -1: never; empty or 0: the default, 15."},
 		&core.JSONField{Name: "moderator_roles", MaxSize: 10000,
-			Help: `Roles whose holders may read the earlier versions of edited messages, e.g. ["moderator","admin"] (the default when empty); [] for superusers only.`},
+			Help: `Roles whose holders moderate (read earlier versions of edited messages, remove members from any group), e.g. ["moderator","admin"] (the default when empty); [] for superusers only.`},
 	)
 	return app.Save(settings)
 }

@@ -33,13 +33,16 @@ type Limits struct {
 	TextFormat string `json:"text_format"`
 	// EditWindowMinutes is how long an author may edit; -1: never.
 	EditWindowMinutes int `json:"edit_window_minutes"`
-	// ModeratorRoles may read the earlier versions of edited messages.
+	// ModeratorRoles may read the earlier versions of edited messages
+	// and remove members from any group.
 	ModeratorRoles []string `json:"moderator_roles"`
-
 	// MaxAttachments is -1 when attachments are off (see attachments.go).
 	MaxAttachments    int      `json:"max_attachments"`
 	MaxAttachmentSize int64    `json:"max_attachment_size"`
 	AttachmentTypes   []string `json:"attachment_types"`
+	// MessageOrder and ComposerPosition are for clients (options.go).
+	MessageOrder     string `json:"message_order"`
+	ComposerPosition string `json:"composer_position"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -65,6 +68,8 @@ var settings = []setting{
 	attachmentCountSetting(),
 	attachmentSizeSetting(),
 	attachmentTypesSetting(),
+	choiceSetting("message_order", messageOrders(), func(l *Limits) *string { return &l.MessageOrder }),
+	choiceSetting("composer_position", composerPositions(), func(l *Limits) *string { return &l.ComposerPosition }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -135,6 +140,8 @@ func (m *Messaging) defaultLimits() Limits {
 		MaxAttachments:    m.config.MaxAttachments,
 		MaxAttachmentSize: m.config.MaxAttachmentSize,
 		AttachmentTypes:   m.config.AttachmentTypes,
+		MessageOrder:      m.config.MessageOrder,
+		ComposerPosition:  m.config.ComposerPosition,
 	}
 }
 

@@ -77,7 +77,8 @@ func TestSettings_RecordsAPI(t *testing.T) {
 	}
 	defaults := messaging.Limits{MaxGroupSize: 20, MaxBodyLength: 10000, UnblockableRoles: []string{"admin", "moderator"},
 		TextFormat: "plain", EditWindowMinutes: 15, ModeratorRoles: []string{"moderator", "admin"},
-		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest()}
+		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest(),
+		MessageOrder: "oldest_first", ComposerPosition: "bottom"}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
 			who := "superuser"

@@ -179,6 +179,7 @@ func (m *Messaging) MarkRead(user, threadID string) error {
 			WHERE [[id]] = {:id}`).Bind(dbx.Params{"thread": threadID, "id": member.Id}).Execute()
 		if err == nil {
 			m.readStateAfterCommit(tx, user, threadID)
+			m.seenAfterCommit(tx, member)
 		}
 		return err
 	})
@@ -210,6 +211,7 @@ func (m *Messaging) MarkUnread(user, threadID string) error {
 			Bind(dbx.Params{"seq": newest - 1, "id": member.Id}).Execute()
 		if err == nil {
 			m.readStateAfterCommit(tx, user, threadID)
+			m.seenAfterCommit(tx, member)
 		}
 		return err
 	})

@@ -63,6 +63,13 @@ type ThreadView struct {
 	Archived     bool         `json:"archived"`
 	Tags         []Tag        `json:"tags"`
 	Created      string       `json:"created"`
+
+	// PeerLastReadSeq is the read receipt of a direct thread: the seq of
+	// the last message the other member has read, so "seen" goes under
+	// the caller's newest message with a seq at or below it. 0 (nothing
+	// to show) in groups, and unless both members have receipts on and
+	// neither blocked the other (receipts.go).
+	PeerLastReadSeq int `json:"peerLastReadSeq"`
 }
 
 func messageView(r *core.Record) *MessageView {
