@@ -22,18 +22,23 @@ func (m *Messaging) handleMessages(e *core.RequestEvent) error {
 
 func (m *Messaging) handleReply(e *core.RequestEvent) error {
 	var in struct {
-		Body string `json:"body"`
+		Body      string `json:"body"`
+		ClientKey string `json:"clientKey"`
 	}
 	if err := bind(e, &in); err != nil {
 		return err
 	}
+	key, err := requestClientKey(e, in.ClientKey)
+	if err != nil {
+		return err
+	}
 	// Non-members get the same 404 as for a thread that doesn't exist
 	// (from the record hooks, so every way in answers alike).
-	msg, err := m.Send(e.Auth.Id, e.Request.PathValue("id"), in.Body)
+	msg, err := m.SendWithKey(e.Auth.Id, e.Request.PathValue("id"), in.Body, key)
 	if err != nil {
 		return apiError(err)
 	}
-	return e.JSON(http.StatusOK, messageView(msg))
+	return e.JSON(http.StatusOK, ownMessageView(msg))
 }
 
 func (m *Messaging) handleDeleteMessage(e *core.RequestEvent) error {

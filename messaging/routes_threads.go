@@ -42,11 +42,16 @@ func (m *Messaging) handleStart(e *core.RequestEvent) error {
 		Recipients []string `json:"recipients"`
 		Subject    string   `json:"subject"`
 		Body       string   `json:"body"`
+		ClientKey  string   `json:"clientKey"`
 	}
 	if err := bind(e, &in); err != nil {
 		return err
 	}
-	thread, msg, err := m.Start(e.Auth.Id, in.Recipients, in.Subject, in.Body)
+	key, err := requestClientKey(e, in.ClientKey)
+	if err != nil {
+		return err
+	}
+	thread, msg, err := m.StartWithKey(e.Auth.Id, in.Recipients, in.Subject, in.Body, key)
 	if err != nil {
 		return apiError(err)
 	}
@@ -54,7 +59,7 @@ func (m *Messaging) handleStart(e *core.RequestEvent) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return e.JSON(http.StatusOK, map[string]any{"thread": view, "message": messageView(msg)})
+	return e.JSON(http.StatusOK, map[string]any{"thread": view, "message": ownMessageView(msg)})
 }
 
 func (m *Messaging) handleThread(e *core.RequestEvent) error {

@@ -43,6 +43,7 @@ func (m *Messaging) bindSendingHooks() {
 	app.OnRecordAfterCreateError(CollectionNameMessages).Bind(&hook.Handler[*core.RecordErrorEvent]{
 		Id: "__messagingMessageFailed__", Func: m.forgetFailedMessage,
 	})
+	m.bindClientKeyHooks()
 }
 
 // forceMessageAuthor makes the caller the author of a message created
@@ -87,6 +88,9 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			e.Record.Id = core.GenerateDefaultRandomId()
 		}
 		at := types.NowDateTime().String()
+		if err := claimClientKey(tx, msg); err != nil {
+			return err
+		}
 
 		var thread struct {
 			Seq     int                     `db:"last_seq"`
@@ -164,6 +168,11 @@ func (m *Messaging) normalizeBody(body string) (string, error) {
 // newMessage saves an authored (or, with author "", system) message; the
 // record hooks enforce every rule and move the counters.
 func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*core.Record, error) {
+	return m.newKeyedMessage(app, threadID, author, body, "")
+}
+
+// newKeyedMessage is newMessage with the author's client key (client_keys.go).
+func (m *Messaging) newKeyedMessage(app core.App, threadID, author, body, key string) (*core.Record, error) {
 	col, err := app.FindCachedCollectionByNameOrId(CollectionNameMessages)
 	if err != nil {
 		return nil, err
@@ -173,6 +182,7 @@ func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*co
 	mv.SetThread(threadID)
 	mv.SetAuthor(author)
 	mv.SetBody(body)
+	mv.SetClientKey(key)
 	if err := app.Save(msg); err != nil {
 		// The thread relation fails validation when the thread doesn't
 		// exist: the same 404 as for a thread one is not in.

@@ -22,8 +22,19 @@ import (
 // yourself, group too large); ErrRefused (sender may not send, or a
 // recipient blocked the sender or has messaging off).
 func (m *Messaging) Start(sender string, recipients []string, subject, body string) (thread, message *core.Record, err error) {
+	return m.StartWithKey(sender, recipients, subject, body, "")
+}
+
+// StartWithKey is Start with a client key for the first message, as in
+// SendWithKey: a retry returns the original thread and message and
+// creates nothing (no second group). The same key with another body or a
+// recipient who is not in the original thread is ErrKeyConflict.
+func (m *Messaging) StartWithKey(sender string, recipients []string, subject, body, key string) (thread, message *core.Record, err error) {
 	body, err = m.normalizeBody(body)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkClientKey(key); err != nil {
 		return nil, nil, err
 	}
 	subject = strings.TrimSpace(subject)
@@ -51,10 +62,13 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 	}
 
 	err = m.app.RunInTransaction(func(tx core.App) error {
+		var err error
+		if message, err = startRetry(tx, sender, others, body, key); err != nil || message != nil {
+			return err
+		}
 		if err := m.checkRecipients(tx, sender, others, "recipients"); err != nil {
 			return err
 		}
-		var err error
 		if len(others) == 1 {
 			thread, err = m.directThread(tx, sender, others[0])
 		} else {
@@ -63,14 +77,14 @@ func (m *Messaging) Start(sender string, recipients []string, subject, body stri
 		if err != nil {
 			return err
 		}
-		message, err = m.newMessage(tx, thread.Id, sender, body)
+		message, err = m.newKeyedMessage(tx, thread.Id, sender, body, key)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	// Re-read: the message hooks updated the thread with plain SQL.
-	thread, err = m.app.FindRecordById(CollectionNameThreads, thread.Id)
+	thread, err = m.app.FindRecordById(CollectionNameThreads, (&Message{message}).Thread())
 	return thread, message, err
 }
 

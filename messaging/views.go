@@ -30,6 +30,9 @@ type MessageView struct {
 	Seq           int    `json:"seq" db:"seq"`
 	Created       string `json:"created" db:"created"`
 	AuthorDeleted bool   `json:"authorDeleted" db:"author_deleted"`
+	// ClientKey is set only in the response to the author's own send
+	// (client_keys.go); lists and events never carry it.
+	ClientKey string `json:"clientKey,omitempty" db:"-"`
 }
 
 // Tag is one of a user's own labels.
