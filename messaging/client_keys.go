@@ -151,9 +151,12 @@ func claimClientKey(tx core.App, msg *Message) error {
 }
 
 // originalFor turns ErrRetried from a send by author with key into the
-// original message; any other error comes back as is.
+// original message; any other error comes back as is. A unique-index
+// failure on client_key counts as a retry too: within one process the
+// check in the transaction comes first, but processes sharing pb_data
+// only meet at the index.
 func originalFor(app core.App, err error, author, key string) (*core.Record, error) {
-	if !errors.Is(err, ErrRetried) || key == "" {
+	if key == "" || !(errors.Is(err, ErrRetried) || isKeyCollision(err)) {
 		return nil, err
 	}
 	k, ferr := findKeyed(app, author, key)
@@ -216,8 +219,8 @@ func (m *Messaging) recordsClientKey(e *core.RecordRequestEvent) error {
 		msg.SetClientKey(key)
 	}
 	err := e.Next()
-	if err == nil || !errors.Is(err, ErrRetried) {
-		return err
+	if err == nil {
+		return nil
 	}
 	original, err := originalFor(e.App, err, msg.Author(), msg.ClientKey())
 	if err != nil {
@@ -300,4 +303,17 @@ func ownMessageView(r *core.Record) *MessageView {
 	v := messageView(r)
 	v.ClientKey = (&Message{r}).ClientKey()
 	return v
+}
+
+// isKeyCollision reports PocketBase's "validation_not_unique" on
+// client_key, bare or inside the records API's ApiError.
+func isKeyCollision(err error) bool {
+	var apiErr *router.ApiError
+	if errors.As(err, &apiErr) {
+		if raw, ok := apiErr.RawData().(error); ok {
+			err = raw
+		}
+	}
+	var verrs validation.Errors
+	return errors.As(err, &verrs) && verrs["client_key"] != nil
 }
