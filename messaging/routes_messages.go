@@ -13,7 +13,9 @@ func (m *Messaging) handleMessages(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	page, err := m.Messages(e.Auth.Id, e.Request.PathValue("id"), e.Request.URL.Query().Get("before"), limit)
+	q := e.Request.URL.Query()
+	page, err := m.MessagesPage(e.Auth.Id, e.Request.PathValue("id"), MessageQuery{
+		Before: q.Get("before"), After: q.Get("after"), Around: q.Get("around"), Limit: limit})
 	if err != nil {
 		return apiError(err)
 	}
