@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -71,7 +72,26 @@ func (m *Messaging) handleThread(e *core.RequestEvent) error {
 }
 
 func (m *Messaging) handleRead(e *core.RequestEvent) error {
-	return m.respondThread(e, m.MarkRead(e.Auth.Id, e.Request.PathValue("id")))
+	// The body is optional: {"upTo": id or seq} marks read up to there.
+	var in struct {
+		UpTo any `json:"upTo"`
+	}
+	if e.Request.ContentLength != 0 {
+		if err := bind(e, &in); err != nil {
+			return err
+		}
+	}
+	switch v := in.UpTo.(type) {
+	case nil:
+		return m.respondThread(e, m.MarkRead(e.Auth.Id, e.Request.PathValue("id")))
+	case string:
+		return m.respondThread(e, m.MarkReadUpTo(e.Auth.Id, e.Request.PathValue("id"), v))
+	case float64:
+		if v == float64(int(v)) {
+			return m.respondThread(e, m.MarkReadUpTo(e.Auth.Id, e.Request.PathValue("id"), strconv.Itoa(int(v))))
+		}
+	}
+	return errInvalid("upTo", "unknown_message", "upTo must be a message id or seq.")
 }
 
 func (m *Messaging) handleMarkUnread(e *core.RequestEvent) error {
