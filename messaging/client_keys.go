@@ -101,11 +101,11 @@ type keyedMessage struct {
 }
 
 // findKeyed returns author's message with key, or nil. The literal
-// condition client_key != (empty) lets SQLite use the partial index.
+// conditions of the partial index let SQLite use it.
 func findKeyed(app core.App, author, key string) (*keyedMessage, error) {
 	var k keyedMessage
 	err := app.DB().NewQuery(`SELECT id, thread, body, deleted, created FROM messages
-		WHERE author = {:author} AND client_key = {:key} AND client_key != ''`).
+		WHERE author = {:author} AND client_key = {:key} AND client_key != '' AND author != ''`).
 		Bind(dbx.Params{"author": author, "key": key}).One(&k)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -137,7 +137,8 @@ func liveKeyed(tx core.App, author, key string) (*keyedMessage, error) {
 // deleted original matches on its thread alone, its body being erased.
 func claimClientKey(tx core.App, msg *Message) error {
 	key := msg.ClientKey()
-	if key == "" {
+	if key == "" || msg.Author() == "" {
+		msg.SetClientKey("") // system notes are not retried by clients
 		return nil
 	}
 	k, err := liveKeyed(tx, msg.Author(), key)

@@ -431,3 +431,34 @@ func idFromJSON(t testing.TB, raw string) string {
 	decodeBytes(t, []byte(raw), &v)
 	return v.ID
 }
+
+// Deleting users empties the author of their messages (deletion.go): two
+// deleted users who used the same key must not collide in the index.
+func TestClientKeys_DeletedUsersKeepNoClash(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	thread, _ := f.start("alice", []string{"bob", "carol"}, "", "hi")
+	f.sendKeyed("bob", thread.Id, "from bob", "same-key")
+	f.sendKeyed("carol", thread.Id, "from carol", "same-key")
+	f.must(f.app.Delete(f.users["bob"]))
+	f.must(f.app.Delete(f.users["carol"]))
+	if n, _ := f.app.CountRecords(messaging.CollectionNameMessages); n != 3 {
+		t.Errorf("%d messages, want 3", n)
+	}
+}
+
+// The key lookup and the cleanup read only the partial indexes.
+func TestClientKeys_QueryPlans(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	var plan []struct {
+		Detail string `db:"detail"`
+	}
+	f.must(f.app.DB().NewQuery(`EXPLAIN QUERY PLAN SELECT id FROM messages
+		WHERE author = 'a' AND client_key = 'k' AND client_key != '' AND author != ''`).All(&plan))
+	if len(plan) != 1 || !strings.Contains(plan[0].Detail, "idx_messaging_messages_client_key (author=? AND client_key=?)") {
+		t.Errorf("lookup plan: %+v", plan)
+	}
+}

@@ -35,7 +35,9 @@ func migrateClientKeysUp(app core.App) error {
 		messages.Fields.Add(&core.TextField{Name: "client_key", Max: clientKeyMaxLength, Pattern: clientKeyPattern, Hidden: true,
 			Help: "The sender's idempotency key: a retried send with it returns this message. Cleared after 24 hours."})
 	}
-	messages.AddIndex(clientKeyIndex, true, "author, client_key", "client_key != ''")
+	// author != '': deleting a user empties author on their messages
+	// (deletion.go), and two deleted users' keys must not collide.
+	messages.AddIndex(clientKeyIndex, true, "author, client_key", "client_key != '' AND author != ''")
 	messages.AddIndex(clientKeyCreatedIndex, false, "created", "client_key != ''")
 	if err := app.Save(messages); err != nil {
 		return fmt.Errorf("messaging migration: messages.client_key: %w", err)
