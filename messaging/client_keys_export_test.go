@@ -5,3 +5,10 @@ package messaging
 func ClearOldClientKeysForTest(m *Messaging, batch int) (int64, error) {
 	return m.clearOldClientKeys(batch)
 }
+
+// MigrateClientKeysDownForTest and MigrateClientKeysUpForTest run the
+// client keys migration.
+var (
+	MigrateClientKeysDownForTest = migrateClientKeysDown
+	MigrateClientKeysUpForTest   = migrateClientKeysUp
+)

@@ -462,3 +462,27 @@ func TestClientKeys_QueryPlans(t *testing.T) {
 		t.Errorf("lookup plan: %+v", plan)
 	}
 }
+
+// The migration goes down (field and indexes gone, messages kept) and up
+// again.
+func TestClientKeysMigration_DownAndUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	thread, _ := f.start("alice", []string{"bob"}, "", "hi")
+	f.sendKeyed("bob", thread.Id, "keyed", "k-1")
+	f.must(messaging.MigrateClientKeysDownForTest(f.app))
+	col, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameMessages)
+	f.must(err)
+	if col.Fields.GetByName("client_key") != nil || col.GetIndex("idx_messaging_messages_client_key") != "" {
+		t.Error("client_key or its index survived the down migration")
+	}
+	if n, _ := f.app.CountRecords(messaging.CollectionNameMessages); n != 2 {
+		t.Errorf("%d messages after down, want 2", n)
+	}
+	f.must(messaging.MigrateClientKeysUpForTest(f.app))
+	first := f.sendKeyed("bob", thread.Id, "again", "k-2")
+	if again := f.sendKeyed("bob", thread.Id, "again", "k-2"); again.Id != first.Id {
+		t.Error("keys don't bind after the migration ran again")
+	}
+}

@@ -44,5 +44,7 @@
 // message_deletion.go and deleting a user is deletion.go; the inbox is
 // inbox.go; what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go and each member's preferences are
-// preferences.go.
+// preferences.go. What a live client needs: idempotent sends with a
+// client key are client_keys.go, the after= and around= cursors are
+// message_cursors.go, and marking read up to a message is read_up_to.go.
 package messaging
