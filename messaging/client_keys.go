@@ -145,7 +145,15 @@ func claimClientKey(tx core.App, msg *Message) error {
 	if err != nil || k == nil {
 		return err
 	}
-	if k.Thread != msg.Thread() || (!k.Deleted && k.Body != msg.Body()) {
+	if k.Thread != msg.Thread() {
+		// Another thread: only its members hear of the conflict, so that
+		// a 409 never tells an outsider that a thread id exists.
+		if _, err := activeMember(tx, msg.Author(), msg.Thread()); err != nil {
+			return err
+		}
+		return errKeyConflict()
+	}
+	if !k.Deleted && k.Body != msg.Body() {
 		return errKeyConflict()
 	}
 	return errRetried()

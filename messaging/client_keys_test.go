@@ -135,6 +135,16 @@ func TestRoutes_ReplyWithKey(t *testing.T) {
 			s := expect(post(f, "dave", w.group, map[string]any{"body": "keyed", "clientKey": "k-1"}), 404, []string{notFoundBody}, "keyed")
 			return countIs(s, messaging.CollectionNameMessages, worldMessages+1)
 		}),
+		worldCase("own key into a thread the caller isn't in → 404, as for no thread", func(f *fixture, w world) tests.ApiScenario {
+			f.sendKeyed("dave", w.others, "daves", "k-1")
+			s := expect(post(f, "dave", w.group, map[string]any{"body": "daves", "clientKey": "k-1"}), 404, []string{notFoundBody})
+			return countIs(s, messaging.CollectionNameMessages, worldMessages+1)
+		}),
+		worldCase("own key into a thread that doesn't exist → the same 404", func(f *fixture, w world) tests.ApiScenario {
+			f.sendKeyed("dave", w.others, "daves", "k-1")
+			s := expect(post(f, "dave", "nosuchthread123", map[string]any{"body": "daves", "clientKey": "k-1"}), 404, []string{notFoundBody})
+			return countIs(s, messaging.CollectionNameMessages, worldMessages+1)
+		}),
 		worldCase("left member retrying their own key → 404", func(f *fixture, w world) tests.ApiScenario {
 			s := expect(post(f, "carol", w.group, map[string]any{"body": bodyGroupCarol, "clientKey": "k-1"}), 404,
 				[]string{notFoundBody}, bodyGroupCarol)
