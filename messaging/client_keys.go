@@ -4,7 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -22,7 +22,7 @@ import (
 // collide with or reveal it. claimClientKey, called by insertMessage inside
 // the sending transaction, finds the author's message with that key: a
 // retry (same thread, same body) writes nothing and ends in ErrRetried,
-// which Send, SendWithKey, Start and the records API turn into the original
+// which SendWithKey, StartWithKey and the records API turn into the original
 // message; the same key for another thread or body is a 409. Because every
 // write in the process is serialized through one connection, two
 // concurrent sends with one key can't both pass the check, and the loser
@@ -41,22 +41,16 @@ const (
 	// header and an index: UUIDs, ULIDs and the like.
 	clientKeyMaxLength = 100
 	clientKeyPattern   = `^[A-Za-z0-9._:~\-]*$`
-	// clientKeyBatch and clientKeyMaxBatches bound one run of the cleanup
-	// job: short statements that don't hold the write lock, and a run that
-	// ends; the next run goes on where it stopped.
-	clientKeyBatch      = 1000
-	clientKeyMaxBatches = 100
+	clientKeyChars     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:~-"
 	// idempotencyHeader is the header form of the key, for the records and
 	// batch APIs (whose body can't set a hidden field) and for clients that
 	// prefer it.
 	idempotencyHeader = "Idempotency-Key"
 )
 
-var clientKeyRe = regexp.MustCompile(clientKeyPattern)
-
 var (
 	// ErrRetried: a message with this client key was already sent by the
-	// same author (nothing was written). Send, SendWithKey, Start and the
+	// same author (nothing was written). SendWithKey, StartWithKey and the
 	// records API answer with the original message instead; Go code that
 	// saves message records itself sees it as a 409 ApiError.
 	ErrRetried = errors.New("messaging: retried send")
@@ -84,7 +78,7 @@ func errKeyConflict() *router.ApiError {
 // checkClientKey validates a key given to the Go or messaging API; the
 // records API checks the field's own Max and Pattern.
 func checkClientKey(key string) error {
-	if len(key) > clientKeyMaxLength || !clientKeyRe.MatchString(key) {
+	if len(key) > clientKeyMaxLength || strings.TrimLeft(key, clientKeyChars) != "" {
 		return errInvalid("clientKey", "bad_client_key",
 			"The client key must be at most 100 letters, digits or . _ : ~ - characters.")
 	}
@@ -196,16 +190,12 @@ func (m *Messaging) SendWithKey(author, threadID, body, key string) (*core.Recor
 }
 
 // bindClientKeyHooks binds the records API's way in for keys and the
-// cleanup job.
+// cleanup job (client_keys_cleanup.go).
 func (m *Messaging) bindClientKeyHooks() {
 	m.app.OnRecordCreateRequest(CollectionNameMessages).Bind(&hook.Handler[*core.RecordRequestEvent]{
 		Id: "__messagingMessageClientKey__", Func: m.recordsClientKey,
 	})
-	m.app.Cron().MustAdd("__messagingClientKeys__", "*/10 * * * *", func() {
-		if _, err := m.clearOldClientKeys(clientKeyBatch); err != nil {
-			m.app.Logger().Error("messaging: clearing old client keys failed", "error", err)
-		}
-	})
+	m.bindClientKeyCleanup()
 }
 
 // recordsClientKey takes a key for a message created through the records
@@ -239,30 +229,6 @@ func (m *Messaging) recordsClientKey(e *core.RecordRequestEvent) error {
 		return err
 	}
 	return e.JSON(http.StatusOK, original)
-}
-
-// clearOldClientKeys frees the keys older than clientKeyTTL, batch rows
-// per statement (each its own short write) and at most
-// clientKeyMaxBatches statements per run. It returns how many it cleared.
-// A partial index on created keeps each batch from reading fresh keys.
-func (m *Messaging) clearOldClientKeys(batch int) (int64, error) {
-	cutoff := types.NowDateTime().Add(-clientKeyTTL).String()
-	var total int64
-	for range clientKeyMaxBatches {
-		res, err := m.app.DB().NewQuery(`UPDATE messages SET client_key = '' WHERE id IN (
-				SELECT id FROM messages INDEXED BY ` + clientKeyCreatedIndex + `
-				WHERE client_key != '' AND created < {:cutoff} ORDER BY created LIMIT {:n})`).
-			Bind(dbx.Params{"cutoff": cutoff, "n": batch}).Execute()
-		if err != nil {
-			return total, err
-		}
-		n, _ := res.RowsAffected()
-		total += n
-		if n < int64(batch) {
-			break
-		}
-	}
-	return total, nil
 }
 
 // startRetry is StartWithKey's check, in its transaction before a thread
