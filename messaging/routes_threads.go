@@ -76,10 +76,8 @@ func (m *Messaging) handleRead(e *core.RequestEvent) error {
 	var in struct {
 		UpTo any `json:"upTo"`
 	}
-	if e.Request.ContentLength != 0 {
-		if err := bind(e, &in); err != nil {
-			return err
-		}
+	if err := bind(e, &in); err != nil { // no body binds nothing
+		return err
 	}
 	switch v := in.UpTo.(type) {
 	case nil:
