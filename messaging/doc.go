@@ -50,5 +50,8 @@
 // index, an FTS5 table kept by triggers on messages, is schema_search.go);
 // what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go (the few that clients read, options.go)
-// and each member's preferences are preferences.go.
+// and each member's preferences are preferences.go. What a live client needs:
+// idempotent sends with a client key are client_keys.go, the after= and
+// around= cursors are message_cursors.go, and marking read up to a message
+// is read_up_to.go.
 package messaging

@@ -11,21 +11,11 @@ import (
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/tests"
-	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 const editedBody = "edited-body-from-alice"
 
 func editURL(id string) string { return "/api/messaging/messages/" + id }
-
-// age moves a message's created time back, so that the edit window has
-// passed without waiting for it.
-func (f *fixture) age(msgID string, by time.Duration) {
-	f.t.Helper()
-	_, err := f.app.DB().NewQuery("UPDATE messages SET created = {:c} WHERE id = {:id}").
-		Bind(dbx.Params{"c": types.NowDateTime().Add(-by).String(), "id": msgID}).Execute()
-	f.must(err)
-}
 
 // versions returns the stored earlier bodies of a message, oldest first.
 func (f *fixture) versions(msgID string) []string {

@@ -4,10 +4,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // fixture is a fresh app with the plugin and a cast of users:
@@ -139,4 +142,13 @@ func (f *fixture) unread(user, thread string) int {
 		f.t.Fatal(err)
 	}
 	return m.GetInt("unread")
+}
+
+// age moves a message's created time back, so that the edit window has
+// passed without waiting for it.
+func (f *fixture) age(msgID string, by time.Duration) {
+	f.t.Helper()
+	_, err := f.app.DB().NewQuery("UPDATE messages SET created = {:c} WHERE id = {:id}").
+		Bind(dbx.Params{"c": types.NowDateTime().Add(-by).String(), "id": msgID}).Execute()
+	f.must(err)
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// Reading a thread's messages, newest first, a page at a time by seq.
+// Reading a thread's messages, newest first, a page at a time by seq; the
+// after= and around= cursors are message_cursors.go.
 
 // Messages returns a page of thread's messages, newest first; before is
 // the previous page's nextCursor. Errors: ErrNotFound, ErrInvalid.
@@ -21,6 +22,25 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 		}
 		seq = n
 	}
+	page, err := m.messageRows(user, threadID, seq, false, limit+1)
+	if err != nil {
+		return Page[MessageView]{}, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = strconv.Itoa(page.Items[limit-1].Seq)
+	}
+	return page, nil
+}
+
+// messageRows reads up to n of thread's messages on one side of seq: older
+// ones (seq < seq), newest first, or with newer, newer ones (seq > seq),
+// oldest first (message_cursors.go). Errors: ErrNotFound.
+func (m *Messaging) messageRows(user, threadID string, seq int, newer bool, n int) (Page[MessageView], error) {
+	cmp, order := "<", "DESC"
+	if newer {
+		cmp, order = ">", "ASC"
+	}
 	// The membership check is in the same statement: a non-member gets no
 	// rows, like a member of an empty thread, so it is told apart below.
 	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
@@ -32,14 +52,14 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 			CASE WHEN deleted THEN '' ELSE html END, edited,
 			CASE WHEN deleted THEN '[]' ELSE files END
 		FROM messages
-		WHERE thread = ?1 AND seq < ?2 AND EXISTS (SELECT 1 FROM thread_members
+		WHERE thread = ?1 AND seq `+cmp+` ?2 AND EXISTS (SELECT 1 FROM thread_members
 			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+`)
-		ORDER BY seq DESC LIMIT ?4`, threadID, seq, user, limit+1)
+		ORDER BY seq `+order+` LIMIT ?4`, threadID, seq, user, n)
 	if err != nil {
 		return Page[MessageView]{}, err
 	}
 	defer rows.Close()
-	page := Page[MessageView]{Items: make([]MessageView, 0, limit+1)}
+	page := Page[MessageView]{Items: make([]MessageView, 0, n)}
 	for rows.Next() {
 		var v MessageView
 		var files types.JSONArray[string]
@@ -56,10 +76,6 @@ func (m *Messaging) Messages(user, threadID, before string, limit int) (Page[Mes
 		if _, err := activeMember(m.app, user, threadID); err != nil {
 			return Page[MessageView]{}, err
 		}
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.NextCursor = strconv.Itoa(page.Items[limit-1].Seq)
 	}
 	return page, nil
 }

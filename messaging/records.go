@@ -165,6 +165,10 @@ func (m *Message) Files() []string { return m.GetStringSlice(filesFieldName) }
 // save, names left out are deleted from storage after the commit.
 func (m *Message) SetFiles(files any) { m.Set(filesFieldName, files) }
 
+// ClientKey is the author's idempotency key ("" for none or once cleared);
+// see client_keys.go. Never shown to other members.
+func (m *Message) ClientKey() string { return m.GetString("client_key") }
+
 // SetThread sets the thread id.
 func (m *Message) SetThread(id string) { m.Set("thread", id) }
 
@@ -183,6 +187,9 @@ func (m *Message) SetAuthorDeleted(v bool) { m.Set("author_deleted", v) }
 
 // SetSeq sets the position in the thread; only insertMessage does.
 func (m *Message) SetSeq(seq int) { m.Set("seq", seq) }
+
+// SetClientKey sets the author's idempotency key.
+func (m *Message) SetClientKey(key string) { m.Set("client_key", key) }
 
 // Block is a record of the blocks collection: User blocks Blocked.
 type Block struct{ *core.Record }

@@ -13,7 +13,9 @@ func (m *Messaging) handleMessages(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	page, err := m.Messages(e.Auth.Id, e.Request.PathValue("id"), e.Request.URL.Query().Get("before"), limit)
+	q := e.Request.URL.Query()
+	page, err := m.MessagesPage(e.Auth.Id, e.Request.PathValue("id"), MessageQuery{
+		Before: q.Get("before"), After: q.Get("after"), Around: q.Get("around"), Limit: limit})
 	if err != nil {
 		return apiError(err)
 	}
@@ -22,19 +24,24 @@ func (m *Messaging) handleMessages(e *core.RequestEvent) error {
 
 func (m *Messaging) handleReply(e *core.RequestEvent) error {
 	var in struct {
-		Body string `json:"body" form:"body"`
+		Body      string `json:"body" form:"body"`
+		ClientKey string `json:"clientKey" form:"clientKey"`
 	}
 	files, err := bindWithFiles(e, &in)
 	if err != nil {
 		return err
 	}
+	key, err := requestClientKey(e, in.ClientKey)
+	if err != nil {
+		return err
+	}
 	// Non-members get the same 404 as for a thread that doesn't exist
 	// (from the record hooks, so every way in answers alike).
-	msg, err := m.SendFiles(e.Auth.Id, e.Request.PathValue("id"), in.Body, files)
+	msg, err := m.SendWith(e.Auth.Id, e.Request.PathValue("id"), in.Body, SendOptions{ClientKey: key, Files: files})
 	if err != nil {
 		return apiError(err)
 	}
-	return e.JSON(http.StatusOK, messageView(msg))
+	return e.JSON(http.StatusOK, ownMessageView(msg))
 }
 
 func (m *Messaging) handleEditMessage(e *core.RequestEvent) error {
@@ -48,7 +55,7 @@ func (m *Messaging) handleEditMessage(e *core.RequestEvent) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return e.JSON(http.StatusOK, messageView(msg))
+	return e.JSON(http.StatusOK, ownMessageView(msg))
 }
 
 func (m *Messaging) handleVersions(e *core.RequestEvent) error {

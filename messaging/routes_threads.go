@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -42,12 +43,17 @@ func (m *Messaging) handleStart(e *core.RequestEvent) error {
 		Recipients []string `json:"recipients" form:"recipients"`
 		Subject    string   `json:"subject" form:"subject"`
 		Body       string   `json:"body" form:"body"`
+		ClientKey  string   `json:"clientKey" form:"clientKey"`
 	}
 	files, err := bindWithFiles(e, &in)
 	if err != nil {
 		return err
 	}
-	thread, msg, err := m.StartFiles(e.Auth.Id, in.Recipients, in.Subject, in.Body, files)
+	key, err := requestClientKey(e, in.ClientKey)
+	if err != nil {
+		return err
+	}
+	thread, msg, err := m.StartWith(e.Auth.Id, in.Recipients, in.Subject, in.Body, SendOptions{ClientKey: key, Files: files})
 	if err != nil {
 		return apiError(err)
 	}
@@ -55,7 +61,7 @@ func (m *Messaging) handleStart(e *core.RequestEvent) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return e.JSON(http.StatusOK, map[string]any{"thread": view, "message": messageView(msg)})
+	return e.JSON(http.StatusOK, map[string]any{"thread": view, "message": ownMessageView(msg)})
 }
 
 func (m *Messaging) handleThread(e *core.RequestEvent) error {
@@ -67,7 +73,24 @@ func (m *Messaging) handleThread(e *core.RequestEvent) error {
 }
 
 func (m *Messaging) handleRead(e *core.RequestEvent) error {
-	return m.respondThread(e, m.MarkRead(e.Auth.Id, e.Request.PathValue("id")))
+	// The body is optional: {"upTo": id or seq} marks read up to there.
+	var in struct {
+		UpTo any `json:"upTo"`
+	}
+	if err := bind(e, &in); err != nil { // no body binds nothing
+		return err
+	}
+	switch v := in.UpTo.(type) {
+	case nil:
+		return m.respondThread(e, m.MarkRead(e.Auth.Id, e.Request.PathValue("id")))
+	case string:
+		return m.respondThread(e, m.MarkReadUpTo(e.Auth.Id, e.Request.PathValue("id"), v))
+	case float64:
+		if v == float64(int(v)) {
+			return m.respondThread(e, m.MarkReadUpTo(e.Auth.Id, e.Request.PathValue("id"), strconv.Itoa(int(v))))
+		}
+	}
+	return errInvalid("upTo", "unknown_message", "upTo must be a message id or seq.")
 }
 
 func (m *Messaging) handleMarkUnread(e *core.RequestEvent) error {

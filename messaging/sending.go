@@ -44,6 +44,7 @@ func (m *Messaging) bindSendingHooks() {
 	app.OnRecordAfterCreateError(CollectionNameMessages).Bind(&hook.Handler[*core.RecordErrorEvent]{
 		Id: "__messagingMessageFailed__", Func: m.forgetFailedMessage,
 	})
+	m.bindClientKeyHooks()
 }
 
 // forceMessageAuthor makes the caller the author of a message created
@@ -88,6 +89,9 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			e.Record.Id = core.GenerateDefaultRandomId()
 		}
 		at := types.NowDateTime().String()
+		if err := claimClientKey(tx, msg); err != nil {
+			return err
+		}
 
 		var thread struct {
 			Seq     int                     `db:"last_seq"`
@@ -162,10 +166,15 @@ func (m *Messaging) normalizeBody(body string) (string, error) {
 	return body, nil
 }
 
-// newMessage saves an authored (or, with author "", system) message with
-// its files, if any; the record hooks enforce every rule and move the
-// counters.
-func (m *Messaging) newMessage(app core.App, threadID, author, body string, files ...*filesystem.File) (*core.Record, error) {
+// newMessage saves an authored (or, with author "", system) message; the
+// record hooks enforce every rule and move the counters.
+func (m *Messaging) newMessage(app core.App, threadID, author, body string) (*core.Record, error) {
+	return m.newMessageWith(app, threadID, author, body, SendOptions{})
+}
+
+// newMessageWith is newMessage with the author's client key
+// (client_keys.go) and files (attachments.go).
+func (m *Messaging) newMessageWith(app core.App, threadID, author, body string, opts SendOptions) (*core.Record, error) {
 	col, err := app.FindCachedCollectionByNameOrId(CollectionNameMessages)
 	if err != nil {
 		return nil, err
@@ -175,9 +184,10 @@ func (m *Messaging) newMessage(app core.App, threadID, author, body string, file
 	mv.SetThread(threadID)
 	mv.SetAuthor(author)
 	mv.SetBody(body)
-	if len(files) > 0 {
-		mv.SetFiles(files)
+	if len(opts.Files) > 0 {
+		mv.SetFiles(opts.Files)
 	}
+	mv.SetClientKey(opts.ClientKey)
 	if err := app.Save(msg); err != nil {
 		// The thread relation fails validation when the thread doesn't
 		// exist: the same 404 as for a thread one is not in.
@@ -209,10 +219,7 @@ func (m *Messaging) Send(author, threadID, body string) (*core.Record, error) {
 // (messaging_settings); a bad one is ErrInvalid on field "files" and
 // nothing is stored.
 func (m *Messaging) SendFiles(author, threadID, body string, files []*filesystem.File) (*core.Record, error) {
-	if author == "" {
-		return nil, errInvalid("author", "no_author", "A message needs an author; use SendSystem for notes.")
-	}
-	return m.newMessage(m.app, threadID, author, body, files...)
+	return m.SendWith(author, threadID, body, SendOptions{Files: files})
 }
 
 // SendSystem posts a note without an author ("Dave left the conversation.").

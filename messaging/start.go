@@ -23,14 +23,32 @@ import (
 // yourself, group too large); ErrRefused (sender may not send, or a
 // recipient blocked the sender or has messaging off).
 func (m *Messaging) Start(sender string, recipients []string, subject, body string) (thread, message *core.Record, err error) {
-	return m.StartFiles(sender, recipients, subject, body, nil)
+	return m.StartWith(sender, recipients, subject, body, SendOptions{})
 }
 
 // StartFiles is Start with attachments on the first message (see
 // SendFiles): the body may be empty when there is at least one file.
 func (m *Messaging) StartFiles(sender string, recipients []string, subject, body string, files []*filesystem.File) (thread, message *core.Record, err error) {
-	body, err = m.messageBody(body, len(files))
+	return m.StartWith(sender, recipients, subject, body, SendOptions{Files: files})
+}
+
+// StartWithKey is Start with a client key for the first message, as in
+// SendWithKey: a retry returns the original thread and message and
+// creates nothing (no second group). The same key with another body or a
+// recipient who is not in the original thread is ErrKeyConflict.
+func (m *Messaging) StartWithKey(sender string, recipients []string, subject, body, key string) (thread, message *core.Record, err error) {
+	return m.StartWith(sender, recipients, subject, body, SendOptions{ClientKey: key})
+}
+
+// StartWith is Start with options for the first message: a client key,
+// files, or both.
+func (m *Messaging) StartWith(sender string, recipients []string, subject, body string, opts SendOptions) (thread, message *core.Record, err error) {
+	key := opts.ClientKey
+	body, err = m.messageBody(body, len(opts.Files))
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkClientKey(key); err != nil {
 		return nil, nil, err
 	}
 	subject = strings.TrimSpace(subject)
@@ -58,10 +76,13 @@ func (m *Messaging) StartFiles(sender string, recipients []string, subject, body
 	}
 
 	err = m.app.RunInTransaction(func(tx core.App) error {
+		var err error
+		if message, err = startRetry(tx, sender, others, body, key); err != nil || message != nil {
+			return err
+		}
 		if err := m.checkRecipients(tx, sender, others, "recipients"); err != nil {
 			return err
 		}
-		var err error
 		if len(others) == 1 {
 			thread, err = m.directThread(tx, sender, others[0])
 		} else {
@@ -70,14 +91,14 @@ func (m *Messaging) StartFiles(sender string, recipients []string, subject, body
 		if err != nil {
 			return err
 		}
-		message, err = m.newMessage(tx, thread.Id, sender, body, files...)
+		message, err = m.newMessageWith(tx, thread.Id, sender, body, opts)
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	// Re-read: the message hooks updated the thread with plain SQL.
-	thread, err = m.app.FindRecordById(CollectionNameThreads, thread.Id)
+	thread, err = m.app.FindRecordById(CollectionNameThreads, (&Message{message}).Thread())
 	return thread, message, err
 }
 

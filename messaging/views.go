@@ -39,6 +39,10 @@ type MessageView struct {
 	// Files are the attachments (none when deleted); left out of an
 	// inbox's lastMessage.
 	Files []FileView `json:"files,omitzero" db:"-"`
+
+	// ClientKey is set only in the response to the author's own send
+	// (client_keys.go); lists and events never carry it.
+	ClientKey string `json:"clientKey,omitempty" db:"-"`
 }
 
 // Tag is one of a user's own labels.
