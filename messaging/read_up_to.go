@@ -46,6 +46,7 @@ func (m *Messaging) MarkReadUpTo(user, threadID, upTo string) error {
 			WHERE tm.[[id]] = {:id}`).Bind(dbx.Params{"id": member.Id}).Execute()
 		if err == nil {
 			m.readStateAfterCommit(tx, user, threadID)
+			m.seenAfterCommit(tx, member)
 		}
 		return err
 	})

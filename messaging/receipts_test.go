@@ -205,3 +205,24 @@ func TestReceipts_LiveSeenFromRecordSave(t *testing.T) {
 		t.Errorf("alice got %v", ev.Data)
 	}
 }
+
+// Marking read up to a message sends "seen" with that position, and
+// nothing when it doesn't move.
+func TestReceipts_LiveSeenFromReadUpTo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	th := receiptsWorld(f, false, false)
+	f.send("alice", th, "a3")
+	f.send("alice", th, "a4")
+	srv := f.serve()
+	alice := f.connect(srv, "alice", messaging.RealtimeTopic)
+	f.must(f.pm.MarkReadUpTo(f.id("bob"), th, "3"))
+	f.must(f.pm.MarkReadUpTo(f.id("bob"), th, "3"))
+	if ev := alice.next(t, 5*time.Second); !matches(ev.Data, map[string]any{"type": "seen", "thread": th, "seq": 3}) {
+		t.Errorf("alice got %v", ev.Data)
+	}
+	for _, ev := range alice.drain(300 * time.Millisecond) {
+		t.Errorf("alice got an extra event %v", ev.Data)
+	}
+}
