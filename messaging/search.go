@@ -1,6 +1,10 @@
 package messaging
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/pocketbase/pocketbase/tools/types"
+)
 
 // Full-text search over the message bodies a member can read, newest
 // first. The index (schema_search.go) is an FTS5 table whose rowids follow
@@ -59,7 +63,7 @@ const (
 // the caller's current membership of the message's thread, not deleted,
 // not a system note.
 var searchSQL = `SELECT m.id, m.thread, m.author, m.author_deleted, m.seq, m.created, m.body,
-		snippet(` + searchTable + `, 0, char(57344), char(57345), '…', 24), s.rowid
+		m.html, m.edited, COALESCE(m.files, '[]'), snippet(` + searchTable + `, 0, char(57344), char(57345), '…', 24), s.rowid
 	FROM ` + searchTable + ` s
 	JOIN ` + searchKeysTable + ` k ON k.key = s.rowid
 	JOIN messages m ON m.id = k.message
@@ -103,6 +107,10 @@ func (m *Messaging) Search(user, query string, opts SearchOptions) (SearchPage, 
 		match = "thread : (" + threadTokens(threads) + ") AND " + match
 	}
 
+	messages, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
+	if err != nil {
+		return page, err
+	}
 	rows, err := m.query(searchSQL, match, before, user, limit+1)
 	if err != nil {
 		return page, searchError(err)
@@ -112,9 +120,12 @@ func (m *Messaging) Search(user, query string, opts SearchOptions) (SearchPage, 
 	for rows.Next() {
 		var h SearchHit
 		var key int64
-		if err := rows.Scan(&h.ID, &h.Thread, &h.Author, &h.AuthorDeleted, &h.Seq, &h.Created, &h.Body, &h.Snippet, &key); err != nil {
+		var files types.JSONArray[string]
+		if err := rows.Scan(&h.ID, &h.Thread, &h.Author, &h.AuthorDeleted, &h.Seq, &h.Created, &h.Body,
+			&h.HTML, &h.Edited, &files, &h.Snippet, &key); err != nil {
 			return page, err
 		}
+		h.Files = fileViews(messages.Id, h.ID, files, false)
 		h.Snippet = markSnippet(h.Snippet)
 		page.Items = append(page.Items, h)
 		keys = append(keys, key)

@@ -193,3 +193,26 @@ func TestSearch_QueryInjection(t *testing.T) {
 		}
 	}
 }
+
+// A hit is the message as the thread shows it: its html and edit time
+// too, after an edit.
+func TestSearch_HitsAreWholeMessages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	_, msg := f.start("alice", []string{"bob"}, "", "first words")
+	edited, err := f.pm.Edit(f.id("alice"), msg.Id, "second words")
+	f.must(err)
+	page, err := f.pm.Search(f.id("bob"), "second", messaging.SearchOptions{})
+	f.must(err)
+	if len(page.Items) != 1 {
+		t.Fatalf("hits: %+v", page.Items)
+	}
+	h := page.Items[0]
+	if h.HTML != edited.GetString("html") || h.HTML == "" || h.Edited == "" || h.Files == nil {
+		t.Errorf("hit %+v, want html %q and the edit time", h.MessageView, edited.GetString("html"))
+	}
+	if page, _ := f.pm.Search(f.id("bob"), "first", messaging.SearchOptions{}); len(page.Items) != 0 {
+		t.Errorf("the old version was found: %+v", page.Items)
+	}
+}
