@@ -104,7 +104,9 @@ func isEdit(r *core.Record) bool {
 // plugin's hands: set on each edit, never from the client.
 func (m *Messaging) checkEdit(e *core.RecordEvent) error {
 	msg, old := &Message{e.Record}, &Message{e.Record.Original()}
-	if !isEdit(e.Record) {
+	if !isEdit(e.Record) || (old.Deleted() && !msg.Deleted()) {
+		// Restoring a deleted message is refused as such by
+		// validateMessageUpdate (message_deletion.go).
 		msg.SetEdited(old.Edited())
 		return e.Next()
 	}
