@@ -3,6 +3,7 @@ package messaging
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,7 @@ func (m *Messaging) bindAttachmentHooks() {
 		Id: "__messagingMessageFiles__", Func: m.checkMessageFiles,
 	})
 	m.app.OnRecordUpdate(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEvent]{
-		Id: "__messagingMessageFilesUpdate__", Func: m.checkMessageFiles,
+		Id: "__messagingMessageFilesUpdate__", Func: checkFilesKept,
 	})
 	m.app.OnRecordEnrich(CollectionNameMessages).Bind(&hook.Handler[*core.RecordEnrichEvent]{
 		Id: "__messagingMessageFilesEnrich__", Func: hideDeletedFiles,
@@ -123,6 +124,22 @@ func (m *Messaging) checkMessageFiles(e *core.RecordEvent) error {
 			return errInvalid(filesFieldName, "file_type",
 				strconv.Quote(f.OriginalName)+" is a file type that can't be attached ("+baseType(mt.String())+").")
 		}
+	}
+	return e.Next()
+}
+
+// checkFilesKept refuses any change to a sent message's files but the
+// soft delete that removes them all: an edit changes the body only (the
+// window binds it, and the members saw these files), and a record update
+// must not become a way to swap an attachment unseen.
+func checkFilesKept(e *core.RecordEvent) error {
+	msg := &Message{e.Record}
+	if msg.Deleted() {
+		msg.SetFiles(nil)
+		return e.Next()
+	}
+	if !slices.Equal(msg.Files(), (&Message{e.Record.Original()}).Files()) {
+		return errInvalid(filesFieldName, "files_fixed", "The files of a sent message can't be changed; delete the message instead.")
 	}
 	return e.Next()
 }

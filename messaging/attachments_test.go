@@ -131,6 +131,19 @@ func TestAttachments_RecordsAPI(t *testing.T) {
 			return nothingWritten(f, expect(create(f, "bob", w.group, upload{"a.pdf", htmlData}), 400,
 				[]string{fieldError("files", "file_type")}))
 		}),
+		worldCase("the author adds a file to a sent message → 400 files_fixed", func(f *fixture, w world) tests.ApiScenario {
+			msg, err := f.pm.SendFiles(f.id("bob"), w.group, "see", []*filesystem.File{goFile(f.t, "a.txt", []byte("a"))})
+			f.must(err)
+			s := withFiles(f.t, f.as("bob", http.MethodPatch, recordsURL(messaging.CollectionNameMessages, "/"+msg.Id), nil),
+				nil, upload{"b.txt", []byte("b")})
+			return expect(s, 400, []string{fieldError("files", "files_fixed")})
+		}),
+		worldCase("the author removes a file from a sent message → 400 files_fixed", func(f *fixture, w world) tests.ApiScenario {
+			msg, err := f.pm.SendFiles(f.id("bob"), w.group, "see", []*filesystem.File{goFile(f.t, "a.txt", []byte("a"))})
+			f.must(err)
+			return expect(f.as("bob", http.MethodPatch, recordsURL(messaging.CollectionNameMessages, "/"+msg.Id),
+				map[string]any{"files-": msg.GetStringSlice("files")}), 400, []string{fieldError("files", "files_fixed")})
+		}),
 		worldCase("batch create over the size limit → 400, nothing stored", func(f *fixture, w world) tests.ApiScenario {
 			f.enableBatch()
 			f.setSettings(map[string]any{"max_attachment_size": 10})
