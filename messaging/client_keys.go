@@ -93,13 +93,15 @@ type keyedMessage struct {
 	Body    string `db:"body"`
 	Deleted bool   `db:"deleted"`
 	Created string `db:"created"`
+	// Changed: deleted or edited since, so the body sent can't be compared.
+	Changed bool `db:"changed"`
 }
 
 // findKeyed returns author's message with key, or nil. The literal
 // conditions of the partial index let SQLite use it.
 func findKeyed(app core.App, author, key string) (*keyedMessage, error) {
 	var k keyedMessage
-	err := app.DB().NewQuery(`SELECT id, thread, body, deleted, created FROM messages
+	err := app.DB().NewQuery(`SELECT id, thread, body, deleted, created, deleted OR edited != '' AS changed FROM messages
 		WHERE author = {:author} AND client_key = {:key} AND client_key != '' AND author != ''`).
 		Bind(dbx.Params{"author": author, "key": key}).One(&k)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -129,7 +131,8 @@ func liveKeyed(tx core.App, author, key string) (*keyedMessage, error) {
 // claimClientKey is insertMessage's check, in the sending transaction
 // before anything is written: nil when the message's key (if any) is free,
 // ErrRetried for a retry, ErrKeyConflict for a different message. A
-// deleted original matches on its thread alone, its body being erased.
+// deleted or edited original matches on its thread alone, the body sent
+// being gone.
 func claimClientKey(tx core.App, msg *Message) error {
 	key := msg.ClientKey()
 	if key == "" || msg.Author() == "" {
@@ -148,7 +151,7 @@ func claimClientKey(tx core.App, msg *Message) error {
 		}
 		return errKeyConflict()
 	}
-	if !k.Deleted && k.Body != msg.Body() {
+	if !k.Changed && k.Body != msg.Body() {
 		return errKeyConflict()
 	}
 	return errRetried()
@@ -257,7 +260,7 @@ func startRetry(tx core.App, sender string, others []string, body, key string) (
 	if err != nil || k == nil {
 		return nil, err
 	}
-	if !k.Deleted && k.Body != body {
+	if !k.Changed && k.Body != body {
 		return nil, errKeyConflict()
 	}
 	var n int

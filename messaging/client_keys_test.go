@@ -104,6 +104,14 @@ func TestRoutes_ReplyWithKey(t *testing.T) {
 				[]string{idOf(orig), `"body":"","deleted":true`})
 			return retryUnchanged(f, s, w.group, map[string]int{"alice": 2})
 		}),
+		worldCase("retry of a message edited since: the original, edited", func(f *fixture, w world) tests.ApiScenario {
+			orig := f.sendKeyed("bob", w.group, "keyed", "k-1")
+			_, err := f.pm.Edit(f.id("bob"), orig.Id, "keyed, edited")
+			f.must(err)
+			s := expect(post(f, "bob", w.group, map[string]any{"body": "keyed", "clientKey": "k-1"}), 200,
+				[]string{idOf(orig), `"body":"keyed, edited"`})
+			return retryUnchanged(f, s, w.group, map[string]int{"alice": 3})
+		}),
 		worldCase("malformed key → 400", func(f *fixture, w world) tests.ApiScenario {
 			s := expect(post(f, "bob", w.group, map[string]any{"body": "keyed", "clientKey": "has space"}), 400,
 				[]string{fieldError("clientKey", "bad_client_key")})
