@@ -72,3 +72,7 @@ func MembersMigrationsForTest() [][2]func(core.App) error {
 		{migrateInboxOptionsUp, migrateInboxOptionsDown},
 	}
 }
+
+// MigrateReadReceiptsUpForTest adds the read receipts preference, for
+// tests that rebuild the preferences collection.
+var MigrateReadReceiptsUpForTest = migrateReadReceiptsUp

@@ -21,7 +21,7 @@ func TestPreferencesMigration_MovesValuesOffUsers(t *testing.T) {
 		f.must(f.app.Save(u))
 	}
 	f.must(messaging.MigratePreferencesUpForTest(f.app))
-	f.must(messaging.MembersMigrationsForTest()[2][0](f.app)) // read receipts, which came later
+	f.must(messaging.MigrateReadReceiptsUpForTest(f.app)) // which came later
 
 	for name, want := range map[string]messaging.Preferences{
 		"alice": {MessagingOff: true}, "bob": {EmailsOff: true}, "carol": {}, "off": {MessagingOff: true},
