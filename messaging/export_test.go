@@ -1,8 +1,6 @@
 package messaging
 
 import (
-	"sync"
-
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
@@ -33,19 +31,6 @@ func LiveIndexForTest(m *Messaging) (clients, users int) {
 		panic("live index: clients and owners differ")
 	}
 	return len(m.live.clients), len(m.live.byUser)
-}
-
-// HoldLiveBuildsForTest holds the building of live events for users
-// until release is called, so that tests can show writers don't wait for
-// live events.
-func HoldLiveBuildsForTest(m *Messaging, users ...string) (release func()) {
-	held, ch := make(chan struct{}), make(chan struct{})
-	go m.live.ordered(users, func() {
-		close(held)
-		<-ch
-	})
-	<-held
-	return sync.OnceFunc(func() { close(ch) })
 }
 
 // The formats and editing migrations, to test their downs.

@@ -41,9 +41,9 @@ type liveHub struct {
 	clients map[string]*liveClient // by client id
 	owner   map[string]string      // client id -> user id
 
-	// builds computes events from the database and queues them, one at a
-	// time, off the writers' goroutines (see ordered).
-	builds *buildQueue
+	// order serialises, per user, computing an event from the database and
+	// queueing it (see ordered). Users share the locks by hash.
+	order [64]sync.Mutex
 }
 
 func newLiveHub() *liveHub {
@@ -51,7 +51,6 @@ func newLiveHub() *liveHub {
 		byUser:  map[string]map[string]*liveClient{},
 		clients: map[string]*liveClient{},
 		owner:   map[string]string{},
-		builds:  newBuildQueue(),
 	}
 }
 
@@ -60,15 +59,6 @@ func newLiveHub() *liveHub {
 // subscription request, parks those subscribed to nothing else, and
 // forgets each when its connection ends.
 func (m *Messaging) bindRealtime() {
-	// Events still being built read the database: let them finish before
-	// it closes.
-	m.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
-		Id: "__messagingRealtimeFlush__",
-		Func: func(e *core.TerminateEvent) error {
-			m.live.builds.wait()
-			return e.Next()
-		},
-	})
 	m.app.OnRealtimeConnectRequest().Bind(&hook.Handler[*core.RealtimeConnectRequestEvent]{
 		Id: "__messagingRealtimeConnect__",
 		Func: func(e *core.RealtimeConnectRequestEvent) error {

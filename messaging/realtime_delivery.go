@@ -2,8 +2,8 @@ package messaging
 
 import (
 	"encoding/json/v2"
-	"log"
-	"sync"
+	"hash/fnv"
+	"slices"
 
 	"github.com/pocketbase/pocketbase/tools/routine"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
@@ -13,100 +13,37 @@ import (
 // connection sends its queue in that order, without the writer waiting
 // for it.
 
-// ordered queues fn, which builds an event from the database and queues
-// it for its recipients, to run after every fn queued before it, off the
-// writer's goroutine.
+// ordered runs fn holding the ordering locks of users, taken in one fixed
+// order so that two events can't deadlock.
 //
 // Events are produced after commit by the goroutines of the writers, and
-// two writers' after-commit code may run in either order. The events are
-// built one at a time, in the order they were queued: every read sees at
-// least what the previous one saw (each SELECT starts after the last one
-// ended, on SQLite's WAL snapshot of all commits so far), so with each
+// two writers' after-commit code may run in either order. An event that
+// reads the database (unread counts, totals, settings) and queues its
+// result inside fn, under the locks of its recipients, therefore queues
+// for each user results read in the order it queues them: every read sees
+// at least what the previous one saw (each SELECT starts after the last
+// one ended, on SQLite's WAL snapshot of all commits so far). With each
 // connection sending its queue in order (liveClient.deliver), a client
 // never sees a count older than one it has already seen, whichever
 // writer's hook ran first.
-//
-// Building the event here rather than in the request keeps its reads out
-// of the writer's response time: a send costs the same whether or not its
-// recipients are online, which both keeps sends fast with many watchers
-// and tells the sender nothing about who is online. users only documents
-// who the event is for; one queue serves them all.
 func (h *liveHub) ordered(users []string, fn func()) {
-	h.builds.run(fn)
-}
-
-// buildQueueLimit bounds the events waiting to be built. A writer that
-// finds it full waits for room: under overload, sends slow down rather
-// than memory growing without bound or events being lost.
-const buildQueueLimit = 10000
-
-// buildQueue runs queued functions one at a time, in order, on one
-// goroutine started on demand that ends when the queue is empty. Make it
-// with newBuildQueue.
-type buildQueue struct {
-	mu      sync.Mutex
-	room    sync.Cond
-	jobs    []func()
-	running bool
-	idle    sync.WaitGroup
-}
-
-func newBuildQueue() *buildQueue {
-	q := &buildQueue{}
-	q.room.L = &q.mu
-	return q
-}
-
-// run queues fn, waiting while the queue is full.
-func (q *buildQueue) run(fn func()) {
-	q.mu.Lock()
-	for len(q.jobs) >= buildQueueLimit {
-		q.room.Wait()
+	stripes := make([]int, 0, len(users))
+	for _, u := range users {
+		hash := fnv.New32a()
+		hash.Write([]byte(u))
+		stripes = append(stripes, int(hash.Sum32()%uint32(len(h.order))))
 	}
-	q.jobs = append(q.jobs, fn)
-	start := !q.running
-	if start {
-		q.running = true
-		q.idle.Add(1)
+	slices.Sort(stripes)
+	stripes = slices.Compact(stripes)
+	for _, s := range stripes {
+		h.order[s].Lock()
 	}
-	q.mu.Unlock()
-	if start {
-		go q.work()
-	}
-}
-
-func (q *buildQueue) work() {
-	defer q.idle.Done()
-	for {
-		q.mu.Lock()
-		if len(q.jobs) == 0 {
-			q.running = false
-			q.mu.Unlock()
-			return
-		}
-		fn := q.jobs[0]
-		q.jobs[0] = nil
-		q.jobs = q.jobs[1:]
-		q.room.Broadcast()
-		q.mu.Unlock()
-		runJob(fn)
-	}
-}
-
-// runJob runs fn; a panic in one event's builder must not stop the
-// events queued after it.
-func runJob(fn func()) {
 	defer func() {
-		if r := recover(); r != nil {
-			log.Printf("messaging: building a live event panicked: %v", r)
+		for _, s := range stripes {
+			h.order[s].Unlock()
 		}
 	}()
 	fn()
-}
-
-// wait returns once every queued function has run.
-func (q *buildQueue) wait() {
-	q.idle.Wait()
 }
 
 // send queues payload for every live client of user; call it inside

@@ -192,7 +192,7 @@ func (h *liveHub) membershipChanged(app core.App, memberID, user string) {
 
 // membersChanged tells the online members of thread that its member list
 // changed, and the removed users that the thread is gone from their inbox.
-// The members are read again when the event is built (see ordered), so that a member
+// The members are read again under the ordering locks, so that a member
 // who leaves meanwhile gets "removed" last.
 func (h *liveHub) membersChanged(app core.App, threadID string, removed []string) {
 	if !h.anyone() {
