@@ -79,6 +79,7 @@ export function threadTitle(thread, meId) {
 export function preview(msg, meId) {
   if (!msg) return t('noMessagesYet');
   if (msg.deleted) return t('deletedMessage');
-  const text = msg.body.replace(/\s+/g, ' ');
+  let text = msg.body.replace(/\s+/g, ' ');
+  if (!text && msg.files && msg.files.length) text = msg.files.map((f) => t('attachment', { name: f.name })).join(', ');
   return msg.author === meId && !msg.system ? t('youPrefix') + text : text;
 }
