@@ -356,7 +356,7 @@ test('"Seen" under my message once the other person read it, gone when they turn
   await send(a, 'did you see this?');
   await waitMessage(a, 'did you see this?');
   const mine = a.locator('.bubble:not(.pending)', { hasText: 'did you see this?' });
-  assert.equal(await a.locator('.bubble .seen').count(), 0, 'not seen yet');
+  assert.equal(await mine.locator('.seen').count(), 0, 'not seen yet');
   await openThread(b, direct, 'Alice Liddell');
   await mine.locator('.seen').waitFor();
   assert.equal(await a.locator('.bubble .seen').count(), 1, 'one "Seen", under the newest message read');

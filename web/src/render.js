@@ -23,6 +23,14 @@ export function renderFiles(message) {
   return h(Files, { files: message.files });
 }
 
+/**
+ * fileName is a stored file's name as its sender named it: PocketBase adds
+ * "_" and 10 random characters before the extension when it stores a file.
+ */
+export function fileName(stored) {
+  return stored.replace(/_[a-z0-9]{10}(\.[^.]*)?$/, '$1');
+}
+
 // useFileToken re-renders when the shared file token arrives or is renewed.
 function useFileToken() {
   const [tk, setTk] = useState(cachedFileToken);
@@ -45,7 +53,7 @@ function Files({ files }) {
       return h(
         'li',
         { key: f.url, class: f.thumb ? 'image' : 'file' },
-        h('a', { href, target: '_blank', rel: 'noopener', 'data-file': f.name }, content, h('span', { class: f.thumb ? 'sr-only' : 'name' }, f.name)),
+        h('a', { href, target: '_blank', rel: 'noopener', 'data-file': fileName(f.name), title: fileName(f.name) }, content, h('span', { class: f.thumb ? 'sr-only' : 'name' }, fileName(f.name))),
       );
     }),
   );
