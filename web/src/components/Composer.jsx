@@ -161,7 +161,9 @@ export function Composer({ threadId }) {
               }}
             />
             <button type="button" class="btn" onClick={() => picker.current.click()} aria-label={t('attach')} title={t('attach')}>
-              <span aria-hidden="true">📎</span>
+              <svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
+                <path d="M21 11.5 12.5 20a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5L10.5 18a2 2 0 0 1-3-3L15 7.5" />
+              </svg>
             </button>
           </>
         )}
