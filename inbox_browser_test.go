@@ -20,12 +20,18 @@ func TestInboxInBrowser(t *testing.T) {
 	if out, err := seed.CombinedOutput(); err != nil {
 		t.Fatalf("seed: %v\n%s", err, out)
 	}
+	// A superuser changes site settings in the tests (text format, message order).
+	su := exec.Command(bin, "superuser", "upsert", "root@example.com", "browser-root-1", "--dir", filepath.Join(dir, "pb_data"))
+	if out, err := su.CombinedOutput(); err != nil {
+		t.Fatalf("superuser: %v\n%s", err, out)
+	}
 	p := serve(t, dir, bin)
 	token := login(t, p.base, "users", "user1@example.com", "big-thread-1")
+	root := login(t, p.base, "_superusers", "root@example.com", "browser-root-1")
 	inbox := must(t, 200, "GET", p.base+"/api/messaging/threads", token, nil)
 	big := inbox["items"].([]any)[0].(map[string]any)["id"].(string)
 
 	browsertest.Run(t, "inbox.e2e.mjs",
-		"BASE_URL="+p.base, "INBOX_URL="+p.base+"/",
+		"BASE_URL="+p.base, "INBOX_URL="+p.base+"/", "SUPERUSER_TOKEN="+root,
 		"BIG_THREAD="+big, "BIG_USER=user1@example.com", "BIG_PASSWORD=big-thread-1")
 }

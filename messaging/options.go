@@ -43,14 +43,27 @@ type ClientOptions struct {
 	MessageOrder     string `json:"messageOrder"`
 	ComposerPosition string `json:"composerPosition"`
 	MaxBodyLength    int    `json:"maxBodyLength"`
+	// EditWindowMinutes is how long after sending an author may edit
+	// (-1: never), so a client shows the edit action only while it works.
+	EditWindowMinutes int `json:"editWindowMinutes"`
+	// MaxAttachments (-1: attachments off), MaxAttachmentSize (bytes) and
+	// AttachmentTypes ("image/*", "application/pdf", …) let a client refuse
+	// a file before uploading it; the server checks them again.
+	MaxAttachments    int      `json:"maxAttachments"`
+	MaxAttachmentSize int64    `json:"maxAttachmentSize"`
+	AttachmentTypes   []string `json:"attachmentTypes"`
 }
 
 // ClientOptions picks the client-facing options out of the limits.
 func (l Limits) ClientOptions() ClientOptions {
 	return ClientOptions{
-		MessageOrder:     l.MessageOrder,
-		ComposerPosition: l.ComposerPosition,
-		MaxBodyLength:    l.MaxBodyLength,
+		MessageOrder:      l.MessageOrder,
+		ComposerPosition:  l.ComposerPosition,
+		MaxBodyLength:     l.MaxBodyLength,
+		EditWindowMinutes: l.EditWindowMinutes,
+		MaxAttachments:    l.MaxAttachments,
+		MaxAttachmentSize: l.MaxAttachmentSize,
+		AttachmentTypes:   l.AttachmentTypes,
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 func TestOptions_Route(t *testing.T) {
 	t.Parallel()
 	const url = "/api/messaging/options"
-	defaults := `{"messageOrder":"oldest_first","composerPosition":"bottom","maxBodyLength":10000}`
+	defaults := `{"messageOrder":"oldest_first","composerPosition":"bottom","maxBodyLength":10000,` +
+		`"editWindowMinutes":15,"maxAttachments":5,"maxAttachmentSize":10485760,"attachmentTypes":["image/jpeg",`
 	runCases(t, []apiCase{
 		{name: "anonymous → 401", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("", http.MethodGet, url, nil), 401, []string{`"status":401`}, "oldest_first")
@@ -21,16 +22,18 @@ func TestOptions_Route(t *testing.T) {
 		}},
 		{name: "member reads what the site owner set, and nothing else of the settings", build: func(f *fixture) tests.ApiScenario {
 			f.setSettings(map[string]any{"message_order": "newest_first", "composer_position": "top",
-				"max_body_length": 500, "send_roles": []string{"admin"}})
+				"max_body_length": 500, "send_roles": []string{"admin"}, "edit_window_minutes": -1,
+				"max_attachments": 2, "max_attachment_size": 1000, "attachment_types": []string{"image/*"}})
 			return expect(f.as("bob", http.MethodGet, url, nil), 200,
-				[]string{`{"messageOrder":"newest_first","composerPosition":"top","maxBodyLength":500}`},
+				[]string{`{"messageOrder":"newest_first","composerPosition":"top","maxBodyLength":500,` +
+					`"editWindowMinutes":-1,"maxAttachments":2,"maxAttachmentSize":1000,"attachmentTypes":["image/*"]}`},
 				"send_roles", "admin", "unblockable", "moderator")
 		}},
 		{name: "Config values apply when the settings are empty",
 			cfg: messaging.Config{MessageOrder: messaging.MessageOrderNewestFirst, ComposerPosition: messaging.ComposerTop, MaxBodyLength: 99},
 			build: func(f *fixture) tests.ApiScenario {
 				return expect(f.as("alice", http.MethodGet, url, nil), 200,
-					[]string{`{"messageOrder":"newest_first","composerPosition":"top","maxBodyLength":99}`})
+					[]string{`{"messageOrder":"newest_first","composerPosition":"top","maxBodyLength":99,`})
 			}},
 		{name: "the settings record stays superuser-only", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("alice", http.MethodGet, recordsURL(messaging.CollectionNameSettings, "/messagingconfig"), nil),

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import {
-  BASE, INBOX, call, user, launch, watch, signIn, send, waitMessage, waitTotal, totalBadge, shot, axe, proxy, percentile,
+  BASE, INBOX, call, user, launch, watch, signIn, send, waitMessage, waitTotal, totalBadge, shot, axe, proxy, percentile, settings, png,
 } from './lib.mjs';
 
 let browser;
@@ -88,7 +88,7 @@ test('two members exchange messages live, badges updating; send-to-appear latenc
   await a.getByRole('link', { name: 'New conversation' }).click();
   await a.getByLabel('To').fill('bob');
   await a.getByRole('option', { name: /Bob Builder/ }).click();
-  await a.getByLabel('Message').fill('Hi Bob, first message');
+  await a.getByLabel('Message', { exact: true }).fill('Hi Bob, first message');
   await a.getByRole('button', { name: 'Send', exact: true }).click();
   await a.locator('#thread-title', { hasText: 'Bob Builder' }).waitFor();
   direct = a.url().split('/t/')[1];
@@ -145,8 +145,8 @@ test('a group: started with a subject, one member leaves, the others see the not
     await a.getByRole('option', { name: new RegExp(who) }).click();
   }
   await a.getByLabel('Subject (optional)').fill('Saturday climb');
-  await a.getByLabel('Message').fill('Climbing on Saturday?');
-  await a.getByLabel('Message').press('Enter');
+  await a.getByLabel('Message', { exact: true }).fill('Climbing on Saturday?');
+  await a.getByLabel('Message', { exact: true }).press('Enter');
   await a.locator('#thread-title', { hasText: 'Saturday climb' }).waitFor();
   const c = await signedIn(carol);
   await openThread(c, 'Saturday climb');
@@ -219,21 +219,202 @@ test('back and forward move between threads without a page load; a thread URL re
   await a.close();
 });
 
-test('markup in a body shows as text and runs nothing', async () => {
+test('Markdown renders from the server html; markup and a javascript: link stay harmless', async () => {
+  await settings({ text_format: 'markdown' });
+  try {
+    const a = await signedIn(alice);
+    const b = await signedIn(bob);
+    await openThread(a, direct, 'Bob Builder');
+    await openThread(b, direct, 'Alice Liddell');
+    const evil = '<img src=x onerror=alert(1)>';
+    await send(a, evil);
+    await send(a, '[click me](javascript:alert(1)) and **bold** and [a site](https://example.com)');
+    await waitMessage(b, evil);
+    const rich = b.locator('.bubble .body', { hasText: 'click me and bold and a site' });
+    await rich.waitFor();
+    assert.equal(await rich.locator('strong').textContent(), 'bold');
+    assert.equal(await rich.locator('a').count(), 1, 'only the https link is a link');
+    assert.equal(await rich.locator('a').getAttribute('href'), 'https://example.com');
+    assert.match(await rich.locator('a').getAttribute('rel'), /noopener/);
+    assert.equal(await b.locator('.messages img, .messages a[href^="javascript"]').count(), 0);
+    await b.waitForTimeout(200);
+    await a.close();
+    await b.close();
+  } finally {
+    await settings({ text_format: '' });
+  }
+});
+
+test('an edit: inline editor, Escape cancels, the other member sees it live marked "edited"', async () => {
   const a = await signedIn(alice);
   const b = await signedIn(bob);
   await openThread(a, direct, 'Bob Builder');
   await openThread(b, direct, 'Alice Liddell');
-  const evil = '<img src=x onerror=alert(1)>';
-  const link = '[click me](javascript:alert(1))';
-  await send(a, evil);
-  await send(a, link);
-  await waitMessage(b, evil);
-  await waitMessage(b, link);
-  assert.equal(await b.locator('.messages img, .messages a[href^="javascript"]').count(), 0);
-  await b.waitForTimeout(200);
+  await send(a, 'edit me soon');
+  await waitMessage(b, 'edit me soon');
+  const id = await a.locator('.bubble:not(.pending)', { has: a.locator('.body', { hasText: /^edit me soon$/ }) }).getAttribute('data-id');
+  const mine = a.locator(`.bubble[data-id="${id}"]`);
+  await mine.getByRole('button', { name: 'Edit message' }).click();
+  const box = a.getByLabel('Edit your message');
+  await box.fill('not this');
+  await box.press('Escape');
+  await box.waitFor({ state: 'detached' });
+  assert.equal(await mine.locator('.body').textContent(), 'edit me soon');
+  // Bob's copy has no edit action: not his message.
+  assert.equal(await b.locator(`.bubble[data-id="${id}"]`).getByRole('button', { name: 'Edit message' }).count(), 0);
+  await mine.getByRole('button', { name: 'Edit message' }).click();
+  await a.getByLabel('Edit your message').fill('edited for real');
+  await a.getByLabel('Edit your message').press('Enter');
+  const theirs = b.locator(`.bubble[data-id="${id}"]`);
+  await theirs.locator('.body', { hasText: /^edited for real$/ }).waitFor();
+  await theirs.locator('.edited').waitFor();
+  await mine.locator('.edited').waitFor();
   await a.close();
   await b.close();
+});
+
+test('attachments: an image sent and seen with its thumbnail, a progress bar while uploading, a refused type', async () => {
+  const a = await signedIn(alice);
+  const b = await signedIn(bob);
+  await openThread(a, direct, 'Bob Builder');
+  await openThread(b, direct, 'Alice Liddell');
+  await a.locator('#composer-files').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: png(64, 48, [220, 30, 30]) });
+  await a.getByRole('list', { name: 'Files to send' }).getByText('red.png').waitFor();
+  await send(a, 'a red square');
+  for (const p of [a, b]) {
+    await waitMessage(p, 'a red square');
+    const bubble = p.locator('.bubble:not(.pending)', { hasText: 'a red square' });
+    const img = bubble.locator('.files img');
+    await img.waitFor();
+    await p.waitForFunction(
+      (el) => el.complete && el.naturalWidth > 0,
+      await img.elementHandle(),
+    );
+    assert.match(await img.getAttribute('src'), /thumb=100x100.*token=/);
+    assert.match(await bubble.locator('.files a').getAttribute('href'), /^\/api\/files\/.*\.png\?token=/);
+    assert.equal(await bubble.locator('.files a').getAttribute('data-file'), 'red.png');
+  }
+  await shot(b, 'attachment');
+  // A slow upload shows its progress.
+  const cdp = await a.context().newCDPSession(a);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+  await a.locator('#composer-files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.alloc(600 * 1024, 'notes ') });
+  await send(a, 'the notes');
+  await a.locator('[data-pending=sending] progress').waitFor({ timeout: 3000 });
+  await shot(a, 'uploading');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await b.locator('.bubble:not(.pending)', { hasText: 'the notes' }).locator('.files a', { hasText: 'notes.txt' }).waitFor({ timeout: 15000 });
+  // A type the site doesn't take is refused before any upload, with a clear error.
+  await a.locator('#composer-files').setInputFiles({ name: 'drawing.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') });
+  await a.getByRole('alert').filter({ hasText: 'drawing.svg: this type of file cannot be sent.' }).waitFor();
+  assert.equal(await a.getByRole('list', { name: 'Files to send' }).count(), 0);
+  await a.close();
+  await b.close();
+});
+
+test('search: across conversations from the header, jumping to the hit in its thread; and within one', async () => {
+  await call('POST', `/api/messaging/threads/${direct}/messages`, alice.token, { body: 'the secret word is xylophone' });
+  for (let i = 0; i < 120; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, k) => call('POST', `/api/messaging/threads/${direct}/messages`, bob.token, { body: `filler ${i + k}` })));
+  }
+  const a = await signedIn(alice);
+  await a.locator('.header-search input').fill('Xylophone');
+  await a.locator('.header-search input').press('Enter');
+  const hit = a.locator('.hit-link', { hasText: 'xylophone' });
+  await hit.waitFor();
+  assert.equal(await hit.locator('.snippet mark').textContent(), 'xylophone');
+  await shot(a, 'search');
+  await hit.click();
+  await a.waitForURL(/\/t\/[a-z0-9]+\?m=/);
+  const bubble = a.locator('.bubble.hit', { hasText: 'the secret word is xylophone' });
+  await bubble.waitFor();
+  const [box, at] = [await a.locator('.messages').boundingBox(), await bubble.boundingBox()];
+  assert.ok(at.y >= box.y && at.y + at.height <= box.y + box.height, 'the hit is on screen');
+  // Newer messages load on scrolling down from the hit.
+  await a.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await waitMessage(a, 'filler 119', 10000).catch(async () => {
+    await a.locator('.messages').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await waitMessage(a, 'filler 119', 10000);
+  });
+  // Within this conversation, from its menu.
+  await a.getByRole('button', { name: 'Conversation options' }).click();
+  await a.getByRole('button', { name: 'Search in conversation' }).click();
+  await a.getByRole('heading', { name: 'Search this conversation' }).waitFor();
+  await a.getByRole('searchbox', { name: 'Search messages' }).last().fill('filler');
+  await a.getByRole('button', { name: 'Search', exact: true }).click();
+  await a.locator('.hit-link').first().waitFor();
+  const titles = await a.locator('.hit-link .title').allTextContents();
+  assert.ok(titles.length > 0 && titles.every((x) => x === 'Bob Builder'), 'hits only from this conversation: ' + titles);
+  await a.close();
+});
+
+test('"Seen" under my message once the other person read it, gone when they turn read receipts off', async () => {
+  const a = await signedIn(alice);
+  const b = await signedIn(bob);
+  await openThread(a, direct, 'Bob Builder');
+  await send(a, 'did you see this?');
+  await waitMessage(a, 'did you see this?');
+  const mine = a.locator('.bubble:not(.pending)', { hasText: 'did you see this?' });
+  assert.equal(await mine.locator('.seen').count(), 0, 'not seen yet');
+  await openThread(b, direct, 'Alice Liddell');
+  await mine.locator('.seen').waitFor();
+  assert.equal(await a.locator('.bubble .seen').count(), 1, 'one "Seen", under the newest message read');
+  await b.getByRole('link', { name: 'Settings' }).click();
+  await b.getByLabel('Read receipts').uncheck();
+  await b.getByText('Saved.').waitFor();
+  await a.reload();
+  await waitMessage(a, 'did you see this?');
+  assert.equal(await a.locator('.bubble .seen').count(), 0, 'no "Seen" with receipts off');
+  await b.getByLabel('Read receipts').check();
+  await b.getByText('Saved.').waitFor();
+  await a.close();
+  await b.close();
+});
+
+test('the starter removes someone from a group; only the starter gets the action', async () => {
+  await call('POST', '/api/messaging/threads', alice.token, { recipients: [bob.id, dave.id], subject: 'Book club', body: 'Who reads?' });
+  const d = await signedIn(dave);
+  await d.locator('.thread', { hasText: 'Book club' }).waitFor();
+  const b = await signedIn(bob);
+  await openThread(b, 'Book club');
+  await b.getByRole('button', { name: 'Conversation options' }).click();
+  await b.getByRole('button', { name: 'Add people' }).waitFor();
+  await b.waitForTimeout(300);
+  assert.equal(await b.getByRole('button', { name: 'Remove people' }).count(), 0, 'not for members who did not start it');
+  const a = await signedIn(alice);
+  await openThread(a, 'Book club');
+  await a.getByRole('button', { name: 'Conversation options' }).click();
+  await a.getByRole('button', { name: 'Remove people' }).click();
+  await a.getByRole('button', { name: 'Remove Dave Bowman' }).click();
+  await a.locator('.system', { hasText: /removed Dave Bowman/ }).waitFor();
+  await a.getByRole('button', { name: 'Close' }).click();
+  await a.locator('.participants', { hasNotText: 'Dave' }).waitFor();
+  await b.locator('.system', { hasText: /removed Dave Bowman/ }).waitFor();
+  await d.locator('.thread', { hasText: 'Book club' }).waitFor({ state: 'detached' });
+  await a.close();
+  await b.close();
+  await d.close();
+});
+
+test('newest-first order and the composer on top, as the site settings say', async () => {
+  await settings({ message_order: 'newest_first', composer_position: 'top' });
+  try {
+    const a = await signedIn(alice);
+    await openThread(a, direct, 'Bob Builder');
+    await a.locator('.messages[data-order=newest_first]').waitFor();
+    const seqs = await a.locator('.bubble[data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+    assert.ok(seqs.length > 1 && seqs.every((s, i) => i === 0 || s < seqs[i - 1]), 'newest first: ' + seqs.slice(0, 5));
+    const [composer, list] = [await a.locator('.composer').boundingBox(), await a.locator('.messages').boundingBox()];
+    assert.ok(composer.y < list.y, 'composer above the messages');
+    await send(a, 'on top now');
+    await waitMessage(a, 'on top now');
+    assert.equal(await a.locator('.bubble:not(.pending) .body').first().textContent(), 'on top now');
+    await shot(a, 'newest-first');
+    await a.close();
+  } finally {
+    await settings({ message_order: '', composer_position: '' });
+  }
 });
 
 test('at 375 px: the list, then the thread with a way back', async () => {

@@ -24,23 +24,21 @@ export const Api = {
   inbox: (q) => api('GET', '/threads', undefined, q),
   thread: (id) => api('GET', `/threads/${encodeURIComponent(id)}`),
   messages: (id, q) => api('GET', `/threads/${encodeURIComponent(id)}/messages`, undefined, q),
-  // clientKey makes a send idempotent once the API supports it (issue 9);
-  // until then the server ignores it.
+  // clientKey makes a send idempotent: a retry with the same key returns the original.
   send: (id, body, clientKey) => api('POST', `/threads/${encodeURIComponent(id)}/messages`, { body, clientKey }),
   start: (recipients, subject, body, clientKey) => api('POST', '/threads', { recipients, subject, body, clientKey }),
-  read: (id) => api('POST', `/threads/${encodeURIComponent(id)}/read`),
+  // upTo: the newest message shown; later ones stay unread.
+  read: (id, upTo) => api('POST', `/threads/${encodeURIComponent(id)}/read`, upTo ? { upTo } : undefined),
   unread: (id) => api('POST', `/threads/${encodeURIComponent(id)}/unread`),
   mute: (id, muted) => api('POST', `/threads/${encodeURIComponent(id)}/mute`, { muted }),
   archive: (id, archived) => api('POST', `/threads/${encodeURIComponent(id)}/archive`, { archived }),
   leave: (id) => api('POST', `/threads/${encodeURIComponent(id)}/leave`),
   addMembers: (id, users) => api('POST', `/threads/${encodeURIComponent(id)}/members`, { users }),
-  // Issue 9 seam: removing someone from a group.
   removeMember: (id, userId) => api('DELETE', `/threads/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`),
   setTags: (id, tags) => api('PUT', `/threads/${encodeURIComponent(id)}/tags`, { tags }),
   deleteMessage: (id) => api('DELETE', `/messages/${encodeURIComponent(id)}`),
-  // Issue 9 seam: editing a message.
   editMessage: (id, body) => api('PATCH', `/messages/${encodeURIComponent(id)}`, { body }),
-  // Issue 9 seam: search across conversations.
+  // q: {q, thread?, before?, limit?}; items carry an HTML-escaped snippet.
   search: (q) => api('GET', '/search', undefined, q),
   totals: () => api('GET', '/unread'),
   recipients: (q) => api('GET', '/recipients', undefined, { q, limit: 8 }),
@@ -49,7 +47,7 @@ export const Api = {
   unblock: (user) => api('DELETE', `/blocks/${encodeURIComponent(user)}`),
   preferences: () => api('GET', '/preferences'),
   setPreferences: (p) => api('PATCH', '/preferences', p),
-  // Issue 9 seam: the site's inbox options (message order, composer position).
+  // The site's inbox options: layout, edit window, attachment limits.
   options: () => api('GET', '/options'),
   tags: () => pb.collection('tags').getFullList({ sort: 'name', fields: 'id,name,color' }),
   createTag: (name) => pb.collection('tags').create({ user: pb.authStore.record.id, name }),
@@ -60,4 +58,77 @@ export function newKey() {
   const b = new Uint8Array(12);
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * upload sends a message with files as multipart/form-data through
+ * XMLHttpRequest, the one browser API that reports upload progress:
+ * onProgress gets a fraction from 0 to 1. It resolves with the message and
+ * rejects with an error shaped like the SDK's ({status, response}).
+ */
+export function upload(threadId, body, clientKey, files, onProgress) {
+  const form = new FormData();
+  form.append('body', body);
+  form.append('clientKey', clientKey);
+  for (const f of files) form.append('files', f, f.name);
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', pb.buildURL(`/api/messaging/threads/${encodeURIComponent(threadId)}/messages`));
+    if (pb.authStore.token) x.setRequestHeader('Authorization', pb.authStore.token);
+    x.upload.onprogress = (e) => e.lengthComputable && onProgress && onProgress(e.loaded / e.total);
+    x.onload = () => {
+      let json = null;
+      try {
+        json = JSON.parse(x.responseText);
+      } catch {
+        /* not JSON: a proxy's page */
+      }
+      if (x.status >= 200 && x.status < 300) resolve(json);
+      else reject({ status: x.status, response: json || {} });
+    };
+    x.onerror = () => reject({ status: 0, response: {} });
+    x.send(form);
+  });
+}
+
+// Files are protected: a URL needs a file token (PocketBase's, valid for
+// about 3 minutes). One token serves every file; it is renewed before it
+// runs out, and whoever shows files re-renders when it changes.
+let token = '';
+let tokenAt = 0;
+let tokenReq = null;
+const tokenListeners = new Set();
+
+/** fileToken returns the current file token, fetching one when needed. */
+export function fileToken() {
+  if (token && Date.now() - tokenAt < 120000) return Promise.resolve(token);
+  if (!tokenReq) {
+    tokenReq = pb.files
+      .getToken()
+      .then((tk) => {
+        token = tk;
+        tokenAt = Date.now();
+        tokenListeners.forEach((f) => f(tk));
+        return tk;
+      })
+      .finally(() => (tokenReq = null));
+  }
+  return tokenReq;
+}
+
+/** cachedFileToken is the token if it is fresh, else '' (and a fetch is started). */
+export function cachedFileToken() {
+  if (token && Date.now() - tokenAt < 120000) return token;
+  fileToken().catch(() => {});
+  return '';
+}
+
+export function onFileToken(f) {
+  tokenListeners.add(f);
+  return () => tokenListeners.delete(f);
+}
+
+/** withToken appends the file token to a file's url (which may already have a query). */
+export function withToken(url, tk) {
+  return url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(tk);
 }

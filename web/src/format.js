@@ -1,4 +1,5 @@
 import { t } from './i18n/index.js';
+import { fileName } from './render.js';
 
 /** parseDate reads PocketBase's "2006-01-02 15:04:05.000Z". */
 export function parseDate(s) {
@@ -79,6 +80,7 @@ export function threadTitle(thread, meId) {
 export function preview(msg, meId) {
   if (!msg) return t('noMessagesYet');
   if (msg.deleted) return t('deletedMessage');
-  const text = msg.body.replace(/\s+/g, ' ');
+  let text = msg.body.replace(/\s+/g, ' ');
+  if (!text && msg.files && msg.files.length) text = msg.files.map((f) => t('attachment', { name: fileName(f.name) })).join(', ');
   return msg.author === meId && !msg.system ? t('youPrefix') + text : text;
 }

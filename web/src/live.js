@@ -2,7 +2,7 @@ import { batch } from '@preact/signals';
 import { pb, Api } from './api.js';
 import { t } from './i18n/index.js';
 import { totals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
-import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement } from './thread-store.js';
+import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement, newestSeq } from './thread-store.js';
 
 // The live channel: the plugin's "messaging" realtime topic. Every tab
 // has its own connection and gets every event of its user, so tabs and
@@ -53,15 +53,21 @@ function isOpen(threadId) {
 }
 
 let readTimer = 0;
-/** markOpenReadIfSeen marks the open thread read when this tab shows it. */
+/**
+ * markOpenReadIfSeen marks the open thread read when this tab shows it, up
+ * to the newest message shown (upTo): a thread opened in its past, with
+ * newer messages not loaded yet, keeps those unread.
+ */
 export function markOpenReadIfSeen() {
   const cur = open.value;
   if (!cur || !cur.loaded || cur.error || cur.gone || document.visibilityState !== 'visible') return;
   const listed = threads.value.find((x) => x.id === cur.id);
   const unread = listed ? listed.unread : cur.view && cur.view.unread;
-  if (!unread) return;
+  const lastRead = Math.max((listed && listed.lastReadSeq) || 0, (cur.view && cur.view.lastReadSeq) || 0);
+  const upTo = newestSeq(cur);
+  if (!unread || upTo <= lastRead) return;
   clearTimeout(readTimer);
-  readTimer = setTimeout(() => Api.read(cur.id).catch(() => {}), 150);
+  readTimer = setTimeout(() => Api.read(cur.id, String(upTo)).catch(() => {}), 150);
 }
 document.addEventListener('visibilitychange', markOpenReadIfSeen);
 
@@ -122,8 +128,8 @@ function onEvent(e) {
         patchThread(id, { unread: e.unread, lastReadSeq: e.lastReadSeq });
         if (isOpen(id)) setView(id, { unread: e.unread, lastReadSeq: e.lastReadSeq });
         break;
-      case 'seen': // issue 9 seam: the other member of a direct thread read up to lastReadSeq
-        if (isOpen(id)) setView(id, { peerLastReadSeq: e.lastReadSeq });
+      case 'seen': // the other member of a direct thread read up to seq
+        if (isOpen(id)) setView(id, { peerLastReadSeq: e.seq });
         break;
       case 'membership': {
         const fields = { muted: e.muted, archived: e.archived, tags: tagObjects(e.tags || []) };

@@ -25,8 +25,20 @@ export const myTags = signal([]);
 /** Whether the realtime connection is up (false after a drop, until it is back). */
 export const connected = signal(true);
 
-/** The site's inbox options (issue 9 seam; defaults until the API has them). */
-export const options = signal({ messageOrder: 'newest_last', composerPosition: 'below' });
+/**
+ * The site's inbox options (GET /api/messaging/options), with the server's
+ * defaults until they arrive: message order, composer position, the edit
+ * window (-1: no editing) and the attachment limits (-1: no files).
+ */
+export const options = signal({
+  messageOrder: 'oldest_first',
+  composerPosition: 'bottom',
+  maxBodyLength: 10000,
+  editWindowMinutes: 15,
+  maxAttachments: 5,
+  maxAttachmentSize: 10 << 20,
+  attachmentTypes: [],
+});
 
 export const unreadTitle = computed(() => totals.value.messages);
 
@@ -100,12 +112,9 @@ export async function loadTags() {
 export async function loadOptions() {
   try {
     const o = await Api.options();
-    options.value = {
-      messageOrder: o.messageOrder || o.message_order || 'newest_last',
-      composerPosition: o.composerPosition || o.composer_position || 'below',
-    };
+    options.value = { ...options.value, ...o };
   } catch {
-    /* not offered by this server yet: keep the defaults */
+    /* keep the defaults; the server checks every limit anyway */
   }
 }
 

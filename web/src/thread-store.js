@@ -1,18 +1,17 @@
 import { signal, batch } from '@preact/signals';
-import { Api, newKey, pb } from './api.js';
-import { patchThread, putThreadOnTop } from './state.js';
+import { Api, newKey, pb, upload } from './api.js';
+import { patchThread, putThreadOnTop, threads } from './state.js';
 
 // The open thread: its view, its loaded messages (ascending by seq), the
-// cursor to older ones, and this tab's pending sends. live.js feeds it.
+// cursors on both sides, and this tab's pending sends. live.js feeds it.
 
-export const open = signal(null); // {id, view, messages, older, loadingOlder, error, firstUnreadSeq, gone}
-export const pending = signal({}); // thread id -> [{key, body, status: 'sending'|'failed', error}]
+// open: {id, view, messages, older, newer, hasNewer, loadingOlder, loadingNewer,
+//        error, firstUnreadSeq, gone, loaded, highlight}
+export const open = signal(null);
+export const pending = signal({}); // thread id -> [{key, body, files, progress, status: 'sending'|'failed', error}]
 export const announcement = signal(''); // the text of the aria-live region
 
 const PAGE = 50;
-// A thread opens at its first unread message: at most this many pages are
-// read to reach it (the "around" cursor of issue 9 will make it one).
-const MAX_CATCHUP_PAGES = 10;
 
 function sortMessages(list) {
   return list.sort((a, b) => a.seq - b.seq);
@@ -31,42 +30,56 @@ function update(id, fn) {
   open.value = { ...cur, ...fn(cur) };
 }
 
-/** openThread loads a thread and its newest messages, back to its first unread one. */
-export async function openThread(id) {
-  open.value = { id, view: null, messages: [], older: '', loadingOlder: false, error: '', firstUnreadSeq: 0, gone: false, loaded: false };
+function me() {
+  return pb.authStore.record && pb.authStore.record.id;
+}
+
+/** newestSeq is the seq of the newest loaded message (0 when none). */
+export function newestSeq(cur) {
+  return cur && cur.messages.length ? cur.messages[cur.messages.length - 1].seq : 0;
+}
+
+/**
+ * openThread loads a thread in one round trip: at a message (a search hit)
+ * when at is set, else at the first unread one (around=first_unread: the
+ * messages before it and the unread ones from it on). A thread with nothing
+ * unread opens at its newest page.
+ */
+export async function openThread(id, at) {
+  open.value = {
+    id, view: null, messages: [], older: '', newer: '', hasNewer: false, loadingOlder: false, loadingNewer: false,
+    error: '', firstUnreadSeq: 0, gone: false, loaded: false, highlight: at || '',
+  };
+  const listed = threads.value.find((x) => x.id === id);
+  const q = at ? { around: at, limit: PAGE } : listed && !listed.unread ? { limit: PAGE } : { around: 'first_unread', limit: PAGE * 2 };
   try {
-    const [view, first] = await Promise.all([Api.thread(id), Api.messages(id, { limit: PAGE })]);
-    let items = first.items;
-    let older = first.nextCursor;
+    const [view, page] = await Promise.all([Api.thread(id), Api.messages(id, q)]);
     const lastRead = view.lastReadSeq || 0;
-    for (let i = 0; i < MAX_CATCHUP_PAGES && older && view.unread > 0 && items.length && items[items.length - 1].seq > lastRead + 1; i++) {
-      const page = await Api.messages(id, { limit: PAGE, before: older });
-      items = items.concat(page.items);
-      older = page.nextCursor;
-    }
-    const mine = pb.authStore.record && pb.authStore.record.id;
-    const firstUnread = view.unread > 0 ? items.filter((m) => m.seq > lastRead && m.author !== mine && !m.system).map((m) => m.seq) : [];
+    const mine = me();
+    const unread = view.unread > 0 ? page.items.filter((m) => m.seq > lastRead && m.author !== mine && !m.system) : [];
     update(id, () => ({
       view,
-      messages: sortMessages(items.slice()),
-      older,
-      firstUnreadSeq: firstUnread.length ? Math.min(...firstUnread) : 0,
+      messages: sortMessages(page.items.slice()),
+      older: page.hasOlder ? page.olderCursor : '',
+      newer: page.newerCursor,
+      hasNewer: page.hasNewer,
+      firstUnreadSeq: unread.length ? Math.min(...unread.map((m) => m.seq)) : 0,
       loaded: true,
     }));
     patchThread(id, { unread: view.unread, lastReadSeq: view.lastReadSeq, members: view.members });
   } catch (err) {
-    update(id, () => ({ error: err && err.status === 404 ? 'notFound' : 'error', loaded: true }));
+    update(id, () => ({ error: err && err.status === 404 ? 'notFound' : err && err.status === 400 && at ? 'badHit' : 'error', loaded: true }));
   }
 }
 
-/** loadOlder prepends the page before the oldest loaded message. */
+/** loadOlder adds the page before the oldest loaded message. */
 export async function loadOlder() {
   const cur = open.value;
   if (!cur || !cur.older || cur.loadingOlder) return false;
   update(cur.id, () => ({ loadingOlder: true }));
   try {
     const page = await Api.messages(cur.id, { limit: PAGE, before: cur.older });
-    update(cur.id, (c) => ({ messages: mergeMessages(c.messages, page.items), older: page.nextCursor, loadingOlder: false }));
+    update(cur.id, (c) => ({ messages: mergeMessages(c.messages, page.items), older: page.hasOlder ? page.olderCursor : '', loadingOlder: false }));
     return true;
   } catch {
     update(cur.id, () => ({ loadingOlder: false }));
@@ -74,20 +87,58 @@ export async function loadOlder() {
   }
 }
 
-/** catchUp merges the newest page into the open thread (after a dropped connection). */
+/** loadNewer adds the page after the newest loaded message (a thread opened in its past). */
+export async function loadNewer() {
+  const cur = open.value;
+  if (!cur || !cur.hasNewer || cur.loadingNewer) return false;
+  update(cur.id, () => ({ loadingNewer: true }));
+  try {
+    const page = await Api.messages(cur.id, { limit: PAGE, after: String(newestSeq(cur)) });
+    update(cur.id, (c) => ({ messages: mergeMessages(c.messages, page.items), newer: page.newerCursor, hasNewer: page.hasNewer, loadingNewer: false }));
+    return true;
+  } catch {
+    update(cur.id, () => ({ loadingNewer: false }));
+    return false;
+  }
+}
+
+/** jumpToNewest replaces the loaded window by the newest page. */
+export async function jumpToNewest(id) {
+  try {
+    const page = await Api.messages(id, { limit: PAGE });
+    update(id, () => ({ messages: sortMessages(page.items.slice()), older: page.hasOlder ? page.olderCursor : '', newer: page.newerCursor, hasNewer: false, highlight: '' }));
+  } catch {
+    /* the next event or reconnect tries again */
+  }
+}
+
+const CATCHUP_PAGES = 4;
+
+/**
+ * catchUp brings the open thread up to date after a dropped connection: the
+ * messages after the newest one shown (after=), a few pages at most; past
+ * that it starts over from the newest page. The view comes again too (read
+ * receipts, members).
+ */
 export async function catchUp() {
   const cur = open.value;
   if (!cur || !cur.loaded || cur.error) return;
   try {
-    const [view, page] = await Promise.all([Api.thread(cur.id), Api.messages(cur.id, { limit: PAGE })]);
-    update(cur.id, (c) => {
-      const newest = c.messages.length ? c.messages[c.messages.length - 1].seq : 0;
-      // A gap bigger than a page: start over from the newest page.
-      const gap = page.nextCursor && page.items.length && page.items[page.items.length - 1].seq > newest + 1;
-      return gap
-        ? { view, messages: sortMessages(page.items.slice()), older: page.nextCursor }
-        : { view, messages: mergeMessages(c.messages, page.items) };
-    });
+    const view = await Api.thread(cur.id);
+    update(cur.id, () => ({ view }));
+    if (cur.hasNewer) return; // the rest loads as the member scrolls down
+    let after = String(newestSeq(cur));
+    let got = [];
+    for (let i = 0; i < CATCHUP_PAGES; i++) {
+      const page = await Api.messages(cur.id, { limit: PAGE, after });
+      got = got.concat(page.items);
+      after = page.newerCursor;
+      if (!page.hasNewer) {
+        update(cur.id, (c) => ({ messages: mergeMessages(c.messages, got), newer: page.newerCursor }));
+        return;
+      }
+    }
+    await jumpToNewest(cur.id);
   } catch (err) {
     if (err && err.status === 404) update(cur.id, () => ({ gone: true }));
   }
@@ -108,35 +159,43 @@ export function setView(id, fields) {
   update(id, (c) => ({ view: c.view ? { ...c.view, ...fields } : c.view }));
 }
 
-/** addMessages puts live or sent messages into the open thread; it drops the matching pending sends. */
+/**
+ * addMessages puts live, sent or edited messages into the open thread and
+ * drops the matching pending sends (matched by the clientKey the server
+ * echoes to the sender). While the newest messages aren't loaded (a thread
+ * opened in its past) a new one is left for loadNewer, so no gap shows.
+ */
 export function addMessages(threadId, msgs) {
-  update(threadId, (c) => ({ messages: mergeMessages(c.messages, msgs) }));
-  const mine = pb.authStore.record && pb.authStore.record.id;
+  update(threadId, (c) => {
+    const have = new Set(c.messages.map((m) => m.id));
+    const add = c.hasNewer ? msgs.filter((m) => have.has(m.id)) : msgs;
+    return add.length ? { messages: mergeMessages(c.messages, add) } : {};
+  });
   const list = pending.value[threadId];
   if (!list || !list.length) return;
+  // Live events don't carry the key (only the sender's own response
+  // does): until that response, a sending message of the same text is this one.
   let rest = list;
   for (const m of msgs) {
-    if (m.author !== mine) continue;
-    // The server may echo the key (issue 9); until then, the oldest
-    // pending send of the same text is this one.
+    if (m.author !== me() || m.system) continue;
     let i = m.clientKey ? rest.findIndex((p) => p.key === m.clientKey) : -1;
-    if (i < 0) i = rest.findIndex((p) => p.status === 'sending' && p.body.trim() === m.body);
+    if (i < 0 && !m.clientKey) i = rest.findIndex((p) => p.status === 'sending' && !p.files.length && p.body.trim() === m.body);
     if (i >= 0) rest = rest.filter((_, j) => j !== i);
   }
   if (rest !== list) pending.value = { ...pending.value, [threadId]: rest };
 }
 
 export function markDeleted(threadId, msg) {
-  update(threadId, (c) => ({ messages: c.messages.map((m) => (m.id === msg.id ? { ...m, ...msg, deleted: true, body: '', html: '' } : m)) }));
+  update(threadId, (c) => ({ messages: c.messages.map((m) => (m.id === msg.id ? { ...m, ...msg, deleted: true, body: '', html: '', files: [] } : m)) }));
 }
 
 function setPending(threadId, fn) {
   pending.value = { ...pending.value, [threadId]: fn(pending.value[threadId] || []) };
 }
 
-/** send queues body as a pending message and sends it; retry() resends with the same key. */
-export function send(threadId, body) {
-  const p = { key: newKey(), body, status: 'sending', error: '' };
+/** send queues a message (text and files) as pending and sends it; retry() resends with the same key. */
+export function send(threadId, body, files = []) {
+  const p = { key: newKey(), body, files, progress: 0, status: 'sending', error: '' };
   setPending(threadId, (l) => [...l, p]);
   return deliver(threadId, p.key);
 }
@@ -145,6 +204,7 @@ export function retry(threadId, key) {
   return deliver(threadId, key);
 }
 
+/** discard drops a failed send and returns its text. */
 export function discard(threadId, key) {
   const p = (pending.value[threadId] || []).find((x) => x.key === key);
   setPending(threadId, (l) => l.filter((x) => x.key !== key));
@@ -154,17 +214,27 @@ export function discard(threadId, key) {
 async function deliver(threadId, key) {
   const p = (pending.value[threadId] || []).find((x) => x.key === key);
   if (!p) return;
-  setPending(threadId, (l) => l.map((x) => (x.key === key ? { ...x, status: 'sending', error: '' } : x)));
+  setPending(threadId, (l) => l.map((x) => (x.key === key ? { ...x, status: 'sending', error: '', progress: 0 } : x)));
+  const progress = (f) => setPending(threadId, (l) => l.map((x) => (x.key === key ? { ...x, progress: f } : x)));
   try {
-    const msg = await Api.send(threadId, p.body, key);
+    const msg = p.files.length ? await upload(threadId, p.body, key, p.files, progress) : await Api.send(threadId, p.body, key);
+    const cur = open.value;
     batch(() => {
       setPending(threadId, (l) => l.filter((x) => x.key !== key));
       addMessages(threadId, [msg]);
       patchThread(threadId, { lastMessage: msg, lastActivity: msg.created });
     });
+    if (cur && cur.id === threadId && cur.hasNewer) jumpToNewest(threadId);
   } catch (err) {
     setPending(threadId, (l) => l.map((x) => (x.key === key ? { ...x, status: 'failed', error: err } : x)));
   }
+}
+
+/** edit changes the body of one's own message; the answer replaces it in the thread. */
+export async function edit(threadId, id, body) {
+  const msg = await Api.editMessage(id, body);
+  addMessages(threadId, [msg]);
+  return msg;
 }
 
 export { putThreadOnTop };

@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks';
-import { Router, Route, Switch, Link, useLocation } from 'wouter-preact';
+import { Router, Route, Switch, Link, useLocation, useSearch } from 'wouter-preact';
 import { basePath, pb } from '../api.js';
 import { t } from '../i18n/index.js';
 import { me, totals, connected, loadInbox, loadTotals, loadTags, loadOptions, signOut } from '../state.js';
@@ -10,6 +10,7 @@ import { Thread } from './Thread.jsx';
 import { NewConversation } from './NewConversation.jsx';
 import { Settings } from './Settings.jsx';
 import { Blocked } from './Blocked.jsx';
+import { Search } from './Search.jsx';
 
 export function App() {
   const user = me.value;
@@ -56,6 +57,7 @@ function Shell({ user }) {
             </span>
           )}
         </Link>
+        <HeaderSearch />
         <nav aria-label={t('mainNav')}>
           <Link href="/new" class="btn primary">
             {t('newConversation')}
@@ -79,7 +81,8 @@ function Shell({ user }) {
         </aside>
         <main id="main" class="content" tabIndex={-1}>
           <Switch>
-            <Route path="/t/:id">{(p) => <Thread key={p.id} id={p.id} />}</Route>
+            <Route path="/t/:id">{(p) => <ThreadRoute id={p.id} />}</Route>
+            <Route path="/search" component={Search} />
             <Route path="/new" component={NewConversation} />
             <Route path="/settings" component={Settings} />
             <Route path="/blocked" component={Blocked} />
@@ -90,5 +93,29 @@ function Shell({ user }) {
         </main>
       </div>
     </div>
+  );
+}
+
+// ThreadRoute opens a thread, at a message when the URL says ?m=<id>.
+function ThreadRoute({ id }) {
+  const at = new URLSearchParams(useSearch()).get('m') || '';
+  return <Thread key={id + '/' + at} id={id} at={at} />;
+}
+
+// HeaderSearch searches messages across every conversation.
+function HeaderSearch() {
+  const [, navigate] = useLocation();
+  function submit(e) {
+    e.preventDefault();
+    const q = new FormData(e.currentTarget).get('q').trim();
+    if (q) navigate('/search?q=' + encodeURIComponent(q));
+  }
+  return (
+    <form role="search" class="header-search" onSubmit={submit}>
+      <label>
+        <span class="sr-only">{t('searchMessages')}</span>
+        <input type="search" name="q" maxLength={200} placeholder={t('searchMessagesPlaceholder')} />
+      </label>
+    </form>
   );
 }

@@ -4,11 +4,11 @@ import { Link } from 'wouter-preact';
 import { Api } from '../api.js';
 
 // The member's own preferences. A setting shows only when the server
-// reports it, so read receipts (issue 9) appear once the API has them.
+// reports it.
 const SETTINGS = [
   { key: 'messagingOff', label: 'messagingOn', help: 'messagingOnHelp', inverted: true },
   { key: 'emailsOff', label: 'emailsOn', inverted: true },
-  { key: 'receiptsOff', label: 'receiptsOn', inverted: true },
+  { key: 'readReceiptsOff', label: 'receiptsOn', help: 'receiptsOnHelp', inverted: true },
 ];
 
 export function Settings() {

@@ -1,21 +1,23 @@
-import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { t } from '../i18n/index.js';
 import { me, threads, options } from '../state.js';
-import { open, openThread, loadOlder, pending, retry, announcement } from '../thread-store.js';
+import { open, openThread, loadOlder, loadNewer, pending, retry, announcement, edit } from '../thread-store.js';
 import { markOpenReadIfSeen } from '../live.js';
 import { Api, errorText } from '../api.js';
-import { clockTime, longTime, dayKey, dayLabel, others, threadTitle } from '../format.js';
+import { clockTime, longTime, dayKey, dayLabel, others, threadTitle, parseDate } from '../format.js';
 import { renderBody, renderFiles } from '../render.js';
 import { Avatar } from './Avatar.jsx';
-import { Composer, discardToComposer } from './Composer.jsx';
+import { Composer, discardToComposer, dropFiles } from './Composer.jsx';
 import { ThreadMenu } from './ThreadMenu.jsx';
 
-export function Thread({ id }) {
+// Thread shows one conversation; at is a message to open it at (a search
+// hit), highlighted; without it the thread opens at the first unread.
+export function Thread({ id, at }) {
   useEffect(() => {
-    openThread(id).then(markOpenReadIfSeen);
+    openThread(id, at).then(markOpenReadIfSeen);
     announcement.value = '';
-  }, [id]);
+  }, [id, at]);
 
   const cur = open.value;
   const user = me.value;
@@ -25,7 +27,7 @@ export function Thread({ id }) {
   if (cur.error || cur.gone) {
     return (
       <div class="empty">
-        <p role="alert">{cur.gone ? t('threadGone') : cur.error === 'notFound' ? t('threadNotFound') : t('genericError')}</p>
+        <p role="alert">{cur.gone ? t('threadGone') : cur.error === 'notFound' ? t('threadNotFound') : cur.error === 'badHit' ? t('hitGone') : t('genericError')}</p>
         <Link href="/">{t('back')}</Link>
       </div>
     );
@@ -34,9 +36,18 @@ export function Thread({ id }) {
   const listed = threads.value.find((x) => x.id === id);
   const state = listed ? { ...view, muted: listed.muted, archived: listed.archived, tags: listed.tags } : view;
   const people = others(view, user.id);
-  const above = options.value.composerPosition === 'above';
+  const above = options.value.composerPosition === 'top';
   return (
-    <section class={'thread-view' + (above ? ' composer-above' : '')} aria-labelledby="thread-title">
+    <section
+      class={'thread-view' + (above ? ' composer-above' : '')}
+      aria-labelledby="thread-title"
+      onDragOver={(e) => e.dataTransfer && [...e.dataTransfer.types].includes('Files') && e.preventDefault()}
+      onDrop={(e) => {
+        if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+        e.preventDefault();
+        dropFiles(id, e.dataTransfer.files);
+      }}
+    >
       <header class="thread-head">
         <Link href="/" class="btn back" aria-label={t('back')}>
           <span aria-hidden="true">←</span>
@@ -67,37 +78,48 @@ export function Thread({ id }) {
 
 function MessageList({ cur, meId, members }) {
   const box = useRef(null);
-  const keep = useRef(null); // distance from the bottom to restore after prepending older messages
+  const keep = useRef(null); // distance from the far end to restore after adding older messages
   const first = useRef(true);
-  const stick = useRef(true); // at the bottom: new messages keep it there
+  const stick = useRef(true); // at the newest end: new messages keep it there
   const lastCount = useRef(0);
   const byId = new Map(members.map((m) => [m.id, m]));
   const mine = pending.value[cur.id] || [];
+  const newestFirst = options.value.messageOrder === 'newest_first';
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
+    const toNewest = () => (el.scrollTop = newestFirst ? 0 : el.scrollHeight);
     if (first.current) {
       first.current = false;
-      const divider = el.querySelector('.divider');
-      if (divider) el.scrollTop = Math.max(0, divider.offsetTop - el.offsetTop - 8);
-      else el.scrollTop = el.scrollHeight;
+      const target = el.querySelector('.hit') || el.querySelector('.divider');
+      if (target) {
+        const top = target.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop;
+        el.scrollTop = Math.max(0, top - (target.classList.contains('hit') ? el.clientHeight / 3 : 8));
+      } else toNewest();
     } else if (keep.current !== null) {
-      el.scrollTop = el.scrollHeight - keep.current;
+      // Older messages went in at the top (oldest first): keep what is on screen where it was.
+      if (!newestFirst) el.scrollTop = el.scrollHeight - keep.current;
       keep.current = null;
     } else if (stick.current || mine.length > lastCount.current) {
-      el.scrollTop = el.scrollHeight;
+      toNewest();
     }
     lastCount.current = mine.length;
   });
 
   async function onScroll() {
     const el = box.current;
-    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    if (el.scrollTop < 200 && cur.older && !cur.loadingOlder) {
+    const fromTop = el.scrollTop;
+    const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+    const [olderGap, newerGap] = newestFirst ? [fromBottom, fromTop] : [fromTop, fromBottom];
+    stick.current = newerGap < 80 && !cur.hasNewer;
+    if (olderGap < 200 && cur.older && !cur.loadingOlder) {
       keep.current = el.scrollHeight - el.scrollTop;
       const added = await loadOlder();
       if (!added) keep.current = null;
+    }
+    if (newerGap < 200 && cur.hasNewer && !cur.loadingNewer) {
+      if (await loadNewer()) markOpenReadIfSeen();
     }
   }
 
@@ -105,11 +127,18 @@ function MessageList({ cur, meId, members }) {
   let lastDay = 0;
   let group = null;
   const view = cur.view;
-  // "Seen" (issue 9 seam): the other member of a direct thread read up to here.
+  // "Seen": the other member of a direct thread read up to peerLastReadSeq;
+  // it shows under my newest message at or below it.
   const peerSeq = view.peerLastReadSeq || 0;
-  let lastMineSeq = 0;
-  for (const m of cur.messages) if (m.author === meId) lastMineSeq = m.seq;
-  for (const m of cur.messages) {
+  let seenSeq = 0;
+  for (const m of cur.messages) if (m.author === meId && !m.system && !m.deleted && m.seq <= peerSeq) seenSeq = m.seq;
+  const list = newestFirst ? cur.messages.slice().reverse() : cur.messages;
+  const divider = (
+    <li class="divider" key="divider">
+      <span>{t('newMessages')}</span>
+    </li>
+  );
+  for (const m of list) {
     const day = dayKey(m.created);
     if (day !== lastDay) {
       rows.push(
@@ -120,36 +149,88 @@ function MessageList({ cur, meId, members }) {
       lastDay = day;
       group = null;
     }
-    if (m.seq === cur.firstUnreadSeq) {
-      rows.push(
-        <li class="divider" key="divider">
-          <span>{t('newMessages')}</span>
-        </li>,
-      );
+    if (!newestFirst && m.seq === cur.firstUnreadSeq) {
+      rows.push(divider);
       group = null;
     }
     if (m.system) {
       rows.push(
-        <li class="system" key={m.id} data-seq={m.seq}>
+        <li class={'system' + (m.id === cur.highlight ? ' hit' : '')} key={m.id} data-seq={m.seq}>
           {renderBody(m)}
         </li>,
       );
       group = null;
-      continue;
+    } else {
+      const authorKey = m.authorDeleted ? '#deleted' : m.author;
+      if (!group || group.author !== authorKey) {
+        const who = m.authorDeleted ? { id: '', name: t('deletedUser') } : byId.get(m.author) || { id: m.author, name: t('deletedUser') };
+        group = { author: authorKey, items: [], who, mine: m.author === meId, key: m.id };
+        rows.push(group);
+      }
+      group.items.push(m);
     }
-    const authorKey = m.authorDeleted ? '#deleted' : m.author;
-    if (!group || group.author !== authorKey) {
-      const who = m.authorDeleted ? { id: '', name: t('deletedUser') } : byId.get(m.author) || { id: m.author, name: t('deletedUser') };
-      group = { author: authorKey, items: [], who, mine: m.author === meId, key: m.id };
-      rows.push(group);
+    if (newestFirst && m.seq === cur.firstUnreadSeq) {
+      rows.push(divider);
+      group = null;
     }
-    group.items.push(m);
   }
 
+  const pendingRows = mine.map((p) => (
+    <li class="group mine" key={p.key}>
+      <div class="bubbles">
+        <div class={'bubble pending ' + p.status} data-pending={p.status}>
+          {p.body && <div class="body">{p.body}</div>}
+          {p.files.length > 0 && (
+            <ul class="files uploading">
+              {p.files.map((f, i) => (
+                <li key={i} class="file">
+                  <span class="name">{f.name}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          {p.status === 'sending' ? (
+            p.files.length > 0 ? (
+              <label class="status">
+                {t('uploading')}{' '}
+                <progress max="1" value={p.progress} aria-label={t('uploadProgress')}>
+                  {Math.round(p.progress * 100)}%
+                </progress>
+              </label>
+            ) : (
+              <p class="status">{t('sending')}</p>
+            )
+          ) : (
+            <p class="status error" role="alert">
+              {t('sendFailed', { reason: errorText(p.error, { network: t('networkError'), generic: t('genericError') }) })}{' '}
+              <button type="button" class="btn small" onClick={() => retry(cur.id, p.key)}>
+                {t('retrySend')}
+              </button>{' '}
+              <button type="button" class="btn small" onClick={() => discardToComposer(cur.id, p.key)}>
+                {t('discard')}
+              </button>
+            </p>
+          )}
+        </div>
+      </div>
+    </li>
+  ));
+
+  const older = cur.older ? <p class="more">{cur.loadingOlder ? t('loadingOlder') : ''}</p> : <p class="more">{t('beginning')}</p>;
+  const newer = cur.hasNewer ? <p class="more">{cur.loadingNewer ? t('loadingNewer') : ''}</p> : null;
   return (
-    <div class="messages" ref={box} onScroll={onScroll} tabIndex={0} role="region" aria-label={t('messageList')}>
-      {cur.older ? <p class="more">{cur.loadingOlder ? t('loadingOlder') : ''}</p> : <p class="more">{t('beginning')}</p>}
+    <div
+      class="messages"
+      ref={box}
+      onScroll={onScroll}
+      tabIndex={0}
+      role="region"
+      aria-label={t('messageList')}
+      data-order={newestFirst ? 'newest_first' : 'oldest_first'}
+    >
+      {newestFirst ? newer : older}
       <ol>
+        {newestFirst && pendingRows}
         {rows.map((r) =>
           r.items ? (
             <li class={'group' + (r.mine ? ' mine' : '')} key={r.key}>
@@ -162,7 +243,7 @@ function MessageList({ cur, meId, members }) {
                   </time>
                 </p>
                 {r.items.map((m) => (
-                  <Bubble key={m.id} m={m} mine={r.mine} seen={r.mine && m.seq === lastMineSeq && peerSeq >= m.seq} />
+                  <Bubble key={m.id} m={m} threadId={cur.id} mine={r.mine} seen={r.mine && m.seq === seenSeq} hit={m.id === cur.highlight} />
                 ))}
               </div>
             </li>
@@ -170,34 +251,24 @@ function MessageList({ cur, meId, members }) {
             r
           ),
         )}
-        {mine.map((p) => (
-          <li class="group mine" key={p.key}>
-            <div class="bubbles">
-              <div class={'bubble pending ' + p.status} data-pending={p.status}>
-                <div class="body">{p.body}</div>
-                {p.status === 'sending' ? (
-                  <p class="status">{t('sending')}</p>
-                ) : (
-                  <p class="status error" role="alert">
-                    {t('sendFailed', { reason: errorText(p.error, { network: t('networkError'), generic: t('genericError') }) })}{' '}
-                    <button type="button" class="btn small" onClick={() => retry(cur.id, p.key)}>
-                      {t('retrySend')}
-                    </button>{' '}
-                    <button type="button" class="btn small" onClick={() => discardToComposer(cur.id, p.key)}>
-                      {t('discard')}
-                    </button>
-                  </p>
-                )}
-              </div>
-            </div>
-          </li>
-        ))}
+        {!newestFirst && pendingRows}
       </ol>
+      {newestFirst ? older : newer}
     </div>
   );
 }
 
-function Bubble({ m, mine, seen }) {
+/** editable tells whether the edit window (options) is still open for a message sent at created. */
+function editable(created) {
+  const w = options.value.editWindowMinutes;
+  if (w == null || w < 0) return false;
+  const d = parseDate(created);
+  return !!d && Date.now() - d.getTime() < w * 60000;
+}
+
+function Bubble({ m, threadId, mine, seen, hit }) {
+  const [editing, setEditing] = useState(false);
+  const editBtn = useRef(null);
   async function del() {
     if (!confirm(t('confirmDeleteMessage'))) return;
     try {
@@ -206,17 +277,100 @@ function Bubble({ m, mine, seen }) {
       alert(t('genericError'));
     }
   }
+  function stopEditing() {
+    setEditing(false);
+    setTimeout(() => editBtn.current && editBtn.current.focus(), 0);
+  }
   return (
-    <div class={'bubble' + (m.deleted ? ' deleted' : '')} data-seq={m.seq} data-id={m.id}>
-      {m.deleted ? <p class="body">{t('deletedMessage')}</p> : renderBody(m)}
+    <div class={'bubble' + (m.deleted ? ' deleted' : '') + (hit ? ' hit' : '')} data-seq={m.seq} data-id={m.id}>
+      {m.deleted ? (
+        <p class="body">{t('deletedMessage')}</p>
+      ) : editing ? (
+        <EditBox threadId={threadId} m={m} onDone={stopEditing} />
+      ) : (
+        renderBody(m)
+      )}
       {!m.deleted && renderFiles(m)}
-      {m.edited && <span class="edited">{t('edited')}</span>}
+      {m.edited && !m.deleted && (
+        <span class="edited" title={longTime(m.edited)}>
+          {t('edited')}
+        </span>
+      )}
       {seen && <span class="seen">{t('seen')}</span>}
-      {mine && !m.deleted && (
-        <button type="button" class="btn small ghost del" onClick={del} aria-label={t('deleteMessage')} title={t('deleteMessage')}>
-          <span aria-hidden="true">🗑</span>
-        </button>
+      {mine && !m.deleted && !editing && (
+        <span class="actions">
+          {editable(m.created) && (m.body || !m.files || !m.files.length) && (
+            <button type="button" class="btn small ghost" ref={editBtn} onClick={() => setEditing(true)} aria-label={t('editMessage')} title={t('editMessage')}>
+              <span aria-hidden="true">✎</span>
+            </button>
+          )}
+          <button type="button" class="btn small ghost del" onClick={del} aria-label={t('deleteMessage')} title={t('deleteMessage')}>
+            <span aria-hidden="true">🗑</span>
+          </button>
+        </span>
       )}
     </div>
+  );
+}
+
+// EditBox is the inline editor of one's own message: Enter saves,
+// Shift+Enter breaks the line, Escape cancels.
+function EditBox({ threadId, m, onDone }) {
+  const [text, setText] = useState(m.body);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const ref = useRef(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (el) {
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    }
+  }, []);
+  async function save(e) {
+    if (e) e.preventDefault();
+    const body = text.trim();
+    if (!body || busy) return;
+    if (body === m.body) return onDone();
+    setBusy(true);
+    setError('');
+    try {
+      await edit(threadId, m.id, body);
+      onDone();
+    } catch (err) {
+      setBusy(false);
+      setError(errorText(err, { network: t('networkError'), generic: t('genericError') }));
+    }
+  }
+  function onKeyDown(e) {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      onDone();
+    } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) save(e);
+  }
+  return (
+    <form class="edit" onSubmit={save}>
+      <label class="sr-only" for={'edit-' + m.id}>
+        {t('editLabel')}
+      </label>
+      <textarea id={'edit-' + m.id} ref={ref} value={text} rows={Math.min(8, Math.max(2, text.split('\n').length))} onInput={(e) => setText(e.currentTarget.value)} onKeyDown={onKeyDown} aria-describedby={'edit-hint-' + m.id} />
+      <span id={'edit-hint-' + m.id} class="hint">
+        {t('editHint')}
+      </span>
+      <span class="row">
+        <button class="btn small primary" disabled={busy || !text.trim()}>
+          {t('save')}
+        </button>
+        <button type="button" class="btn small" onClick={onDone}>
+          {t('cancel')}
+        </button>
+      </span>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { t } from '../i18n/index.js';
-import { Api, errorText } from '../api.js';
+import { Api, errorText, pb } from '../api.js';
 import { myTags, loadTags, removeThread, patchThread, loadTotals } from '../state.js';
 import { reloadView, setView } from '../thread-store.js';
 import { others } from '../format.js';
@@ -18,6 +18,18 @@ export function ThreadMenu({ thread, meId }) {
   const menu = useRef(null);
   const group = thread.kind === 'group';
   const other = others(thread, meId)[0];
+  // Only a group's starter may remove people (the server answers 403 to
+  // anyone else): the starter is the thread record's created_by.
+  const [starter, setStarter] = useState('');
+  useEffect(() => {
+    if (!group) return;
+    let live = true;
+    pb.collection('threads')
+      .getOne(thread.id, { fields: 'created_by' })
+      .then((r) => live && setStarter(r.created_by))
+      .catch(() => {});
+    return () => (live = false);
+  }, [thread.id, group]);
 
   useEffect(() => {
     if (!expanded) return;
@@ -65,9 +77,11 @@ export function ThreadMenu({ thread, meId }) {
       navigate('/');
     })],
     [t('tags'), () => { setExpanded(false); setDialog('tags'); }],
+    [t('searchInThread'), () => { setExpanded(false); navigate('/search?thread=' + encodeURIComponent(id)); }],
   ];
   if (group) {
     actions.push([t('addPeople'), () => { setExpanded(false); setDialog('add'); }]);
+    if (starter === meId && others(thread, meId).length) actions.push([t('removePeople'), () => { setExpanded(false); setDialog('remove'); }]);
     actions.push([t('leave'), () => run(async () => {
       if (!confirm(t('confirmLeave'))) return;
       await Api.leave(id);
@@ -111,6 +125,7 @@ export function ThreadMenu({ thread, meId }) {
       )}
       {dialog === 'tags' && <TagsDialog thread={thread} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
       {dialog === 'add' && <AddPeopleDialog thread={thread} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
+      {dialog === 'remove' && <RemovePeopleDialog thread={thread} meId={meId} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
     </div>
   );
 }
@@ -220,6 +235,39 @@ function AddPeopleDialog({ thread, onClose }) {
         <RecipientPicker value={people} onChange={setPeople} label={t('to')} autoFocus exclude={thread.members.map((m) => m.id)} />
         <button class="btn primary">{t('add')}</button>
       </form>
+      {error && <p class="error" role="alert">{error}</p>}
+    </Dialog>
+  );
+}
+
+function RemovePeopleDialog({ thread, meId, onClose }) {
+  const [error, setError] = useState('');
+  const people = others(thread, meId);
+  async function remove(m) {
+    if (!confirm(t('confirmRemove', { name: m.name }))) return;
+    setError('');
+    try {
+      await Api.removeMember(thread.id, m.id);
+      await reloadView(thread.id);
+    } catch (err) {
+      setError(errorText(err, { network: t('networkError'), generic: t('genericError') }));
+    }
+  }
+  return (
+    <Dialog title={t('removePeople')} onClose={onClose}>
+      <ul class="people">
+        {people.map((m) => (
+          <li key={m.id}>
+            <span>
+              {m.name}
+              {m.username && m.username !== m.name && <span class="handle"> @{m.username}</span>}
+            </span>
+            <button type="button" class="btn small" onClick={() => remove(m)} aria-label={t('removePerson', { name: m.name })}>
+              {t('remove')}
+            </button>
+          </li>
+        ))}
+      </ul>
       {error && <p class="error" role="alert">{error}</p>}
     </Dialog>
   );

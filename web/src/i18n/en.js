@@ -138,5 +138,41 @@ export default {
   messagingOn: 'Receive private messages',
   messagingOnHelp: 'When off, nobody can start a conversation with you or reply to you, and you cannot send.',
   emailsOn: 'Email me about new messages',
-  receiptsOn: 'Show others when I have read their messages',
+  receiptsOn: 'Read receipts',
+  receiptsOnHelp: 'In direct conversations, show "Seen" when the other person has read your message, and let them see when you have read theirs.',
+
+  // Editing, attachments
+  editMessage: 'Edit message',
+  editLabel: 'Edit your message',
+  editHint: 'Enter saves, Escape cancels.',
+  attach: 'Attach files',
+  chosenFiles: 'Files to send',
+  removeFile: 'Remove {name}',
+  uploading: 'Uploading…',
+  uploadProgress: 'Upload progress',
+  attachmentsOff: 'Files cannot be sent on this site.',
+  tooManyFiles: (p) => (p.n === 1 ? 'Only one file per message.' : `At most ${p.n} files per message.`),
+  fileTooLarge: '{name} is too large (at most {max}).',
+  fileType: '{name}: this type of file cannot be sent.',
+  attachment: 'File: {name}',
+
+  // Search
+  searchMessages: 'Search messages',
+  searchMessagesPlaceholder: 'Search messages',
+  searchMessagesTitle: 'Search messages',
+  searchInThreadTitle: 'Search this conversation',
+  searchInThread: 'Search in conversation',
+  searchScope: 'In {title}.',
+  searchEverywhere: 'Search all conversations',
+  searchButton: 'Search',
+  searchCount: (p) => (p.n === 0 ? 'No messages found.' : p.n === 1 ? '1 message found.' : `${p.n}${p.more ? '+' : ''} messages found.`),
+  moreResults: 'More results',
+  hitGone: 'That message is no longer there.',
+  loadingNewer: 'Loading newer messages…',
+
+  // Removing people
+  removePeople: 'Remove people',
+  remove: 'Remove',
+  removePerson: 'Remove {name}',
+  confirmRemove: 'Remove {name} from this conversation?',
 };
