@@ -5,10 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INBOX, signIn, waitMessage, shot, axe } from './lib.mjs';
-import { alice, bob, dave, pageFor, signedIn, openThread, directThread } from './suite.mjs';
+import { alice, bob, dave, pageFor, signedIn, openThread, direct } from './suite.mjs';
 
 test('at 375 px: the list, then the thread with a way back', async () => {
-  const direct = await directThread();
   const page = await pageFor(bob, { fresh: true, viewport: { width: 375, height: 740 } });
   await signIn(page, bob);
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -63,7 +62,6 @@ test('keyboard only: start a conversation and send a message', async () => {
 });
 
 test('no serious or critical accessibility findings on the main screens', async () => {
-  const direct = await directThread();
   const page = await signedIn(alice);
   const screens = {};
   screens.inbox = await axe(page);

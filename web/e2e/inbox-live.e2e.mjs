@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { BASE, INBOX, call, watch, signIn, send, waitMessage, waitTotal, shot, proxy, percentile } from './lib.mjs';
-import { browser, alice, bob, dave, problems, pageFor, signedIn, openThread, setDirect, directThread } from './suite.mjs';
+import { browser, alice, bob, dave, problems, pageFor, signedIn, openThread, setDirect, directStartedInUI, direct } from './suite.mjs';
+
+directStartedInUI(); // the second test below
 
 test('first load is at most 150 KB of gzipped JS and CSS, served with the CSP', async () => {
   // Not watched: the inline script below is refused on purpose.
@@ -52,8 +54,7 @@ test('two members exchange messages live, badges updating; send-to-appear latenc
   await a.getByLabel('Message', { exact: true }).fill('Hi Bob, first message');
   await a.getByRole('button', { name: 'Send', exact: true }).click();
   await a.locator('#thread-title', { hasText: 'Bob Builder' }).waitFor();
-  const direct = a.url().split('/t/')[1];
-  setDirect(direct);
+  setDirect(a.url().split('/t/')[1]);
   await shot(a, 'thread');
   // Bob sees it arrive: the conversation, its badge and the total.
   await b.locator('.thread', { hasText: 'Hi Bob, first message' }).waitFor();
@@ -85,7 +86,6 @@ test('two members exchange messages live, badges updating; send-to-appear latenc
 });
 
 test('one member, two tabs: reading in one drops the badge in the other', async () => {
-  const direct = await directThread();
   const tab1 = await signedIn(bob);
   const tab2 = await pageFor(bob); // same profile: already signed in
   await tab2.goto(INBOX);
@@ -101,7 +101,6 @@ test('one member, two tabs: reading in one drops the badge in the other', async 
 });
 
 test('a dropped realtime connection comes back and shows what arrived meanwhile', async () => {
-  const direct = await directThread();
   const px = await proxy(BASE);
   try {
     const ctx = await browser.newContext({ viewport: { width: 1100, height: 760 } });

@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { send, waitMessage, shot, settings, png } from './lib.mjs';
-import { alice, bob, signedIn, openThread, directThread } from './suite.mjs';
+import { alice, bob, signedIn, openThread, direct } from './suite.mjs';
 
 test('Markdown renders from the server html; markup and a javascript: link stay harmless', async () => {
-  const direct = await directThread();
   await settings({ text_format: 'markdown' });
   try {
     const a = await signedIn(alice);
@@ -34,7 +33,6 @@ test('Markdown renders from the server html; markup and a javascript: link stay 
 });
 
 test('an edit: inline editor, Escape cancels, the other member sees it live marked "edited"', async () => {
-  const direct = await directThread();
   const a = await signedIn(alice);
   const b = await signedIn(bob);
   await openThread(a, direct, 'Bob Builder');
@@ -63,7 +61,6 @@ test('an edit: inline editor, Escape cancels, the other member sees it live mark
 });
 
 test('attachments: an image sent and seen with its thumbnail, a progress bar while uploading, a refused type', async () => {
-  const direct = await directThread();
   const a = await signedIn(alice);
   const b = await signedIn(bob);
   await openThread(a, direct, 'Bob Builder');
@@ -104,7 +101,6 @@ test('attachments: an image sent and seen with its thumbnail, a progress bar whi
 });
 
 test('"Seen" under my message once the other person read it, gone when they turn read receipts off', async () => {
-  const direct = await directThread();
   const a = await signedIn(alice);
   const b = await signedIn(bob);
   await openThread(a, direct, 'Bob Builder');

@@ -4,10 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, waitMessage, shot } from './lib.mjs';
-import { alice, bob, signedIn, directThread } from './suite.mjs';
+import { alice, bob, signedIn, direct } from './suite.mjs';
 
 test('search: across conversations from the header, jumping to the hit in its thread; and within one', async () => {
-  const direct = await directThread();
   await call('POST', `/api/messaging/threads/${direct}/messages`, alice.token, { body: 'the secret word is xylophone' });
   for (let i = 0; i < 120; i += 20) {
     await Promise.all(Array.from({ length: 20 }, (_, k) => call('POST', `/api/messaging/threads/${direct}/messages`, bob.token, { body: `filler ${i + k}` })));

@@ -1,6 +1,6 @@
 // What the web inbox's browser test files (inbox-live, thread, messages,
 // search, a11y, bigthread .e2e.mjs) share: one browser, four members, a
-// browser profile per member and the alice–bob conversation.
+// browser profile per member and the alice–bob conversation (direct).
 //
 // Importing this module registers the hooks that launch the browser
 // before the first test and close it after the last, failing the run on
@@ -24,6 +24,9 @@ before(async () => {
   [alice, bob, carol, dave] = await Promise.all([
     user('alice', 'Alice Liddell'), user('bob', 'Bob Builder'), user('carol', 'Carol Danvers'), user('dave', 'Dave Bowman'),
   ]);
+  if (!directInUI) {
+    direct = (await call('POST', '/api/messaging/threads', alice.token, { recipients: [bob.id], body: 'Hi Bob, first message' })).thread.id;
+  }
 });
 
 after(async () => {
@@ -54,21 +57,20 @@ export async function openThread(page, idOrTitle, title) {
   if (byId) await page.waitForURL(new RegExp('/t/' + idOrTitle + '$'));
 }
 
-let direct = ''; // alice <-> bob
-
-/** setDirect records the alice–bob conversation, which inbox-live's second test starts in the UI. */
-export function setDirect(id) {
-  direct = id;
-}
+/** direct is the alice–bob conversation, used by most files. */
+export let direct = '';
+let directInUI = false;
 
 /**
- * directThread is the alice–bob conversation. A file run on its own, without
- * inbox-live before it, gets it through the API (one direct thread per pair).
+ * directStartedInUI says that a test of this run starts the alice–bob
+ * conversation in the UI (inbox-live's second one) and records it with
+ * setDirect; without it, as when a later file runs on its own, the before
+ * hook starts it through the API (one direct conversation per pair).
  */
-export async function directThread() {
-  if (!direct) {
-    const started = await call('POST', '/api/messaging/threads', alice.token, { recipients: [bob.id], body: 'Hi Bob, first message' });
-    direct = started.thread.id;
-  }
-  return direct;
+export function directStartedInUI() {
+  directInUI = true;
+}
+
+export function setDirect(id) {
+  direct = id;
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INBOX, call, send, waitMessage, shot, settings } from './lib.mjs';
-import { alice, bob, carol, dave, signedIn, openThread, directThread } from './suite.mjs';
+import { alice, bob, carol, dave, signedIn, openThread, direct } from './suite.mjs';
 
 test('a group: started with a subject, one member leaves, the others see the note', async () => {
   const a = await signedIn(alice);
@@ -32,7 +32,6 @@ test('a group: started with a subject, one member leaves, the others see the not
 });
 
 test('archive, then the conversation returns to the inbox on new activity', async () => {
-  const direct = await directThread();
   const b = await signedIn(bob);
   await openThread(b, direct, 'Alice Liddell');
   await b.getByRole('button', { name: 'Conversation options' }).click();
@@ -48,7 +47,6 @@ test('archive, then the conversation returns to the inbox on new activity', asyn
 });
 
 test('blocked: the sender gets the generic error, keeps the text, and retries once unblocked', async () => {
-  const direct = await directThread();
   const b = await signedIn(bob);
   await openThread(b, direct, 'Alice Liddell');
   await b.getByRole('button', { name: 'Conversation options' }).click();
@@ -76,7 +74,6 @@ test('blocked: the sender gets the generic error, keeps the text, and retries on
 });
 
 test('back and forward move between threads without a page load; a thread URL reloads', async () => {
-  const direct = await directThread();
   const a = await signedIn(alice);
   await openThread(a, direct, 'Bob Builder');
   await a.evaluate(() => (window.__samePage = true));
@@ -119,7 +116,6 @@ test('the starter removes someone from a group; only the starter gets the action
 });
 
 test('newest-first order and the composer on top, as the site settings say', async () => {
-  const direct = await directThread();
   await settings({ message_order: 'newest_first', composer_position: 'top' });
   try {
     const a = await signedIn(alice);
