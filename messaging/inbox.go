@@ -86,15 +86,7 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 
 // Thread returns thread as user sees it. Errors: ErrNotFound.
 func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
-	rows, err := m.query(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm.`+memberIsCurrent, threadID, user)
-	if err != nil {
-		return nil, err
-	}
-	found, err := scanThreadRows(rows)
-	if err != nil {
-		return nil, err
-	}
-	views, err := m.threadViews(found)
+	views, err := m.queryThreadViews(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm.`+memberIsCurrent, threadID, user)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +163,22 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// queryThreadViews runs text, a threadRowsSQL query, and makes views of
+// its rows: the one path from SQL to ThreadView for callers that show
+// every row they select (Thread, searchResultThreads). Inbox scans and
+// makes views in two steps, as it drops its extra look-ahead row between.
+func (m *Messaging) queryThreadViews(text string, args ...any) ([]ThreadView, error) {
+	rows, err := m.query(text, args...)
+	if err != nil {
+		return nil, err
+	}
+	found, err := scanThreadRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	return m.threadViews(found)
 }
 
 // threadRowsSQL selects threadRows; callers append WHERE/ORDER/LIMIT on

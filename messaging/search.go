@@ -186,15 +186,7 @@ func (m *Messaging) searchResultThreads(user string, hits []SearchHit) ([]Thread
 	if len(ids) == 0 {
 		return []ThreadView{}, nil
 	}
-	rows, err := m.query(searchThreadsSQL, user, inParam(ids))
-	if err != nil {
-		return nil, err
-	}
-	found, err := scanThreadRows(rows)
-	if err != nil {
-		return nil, err
-	}
-	views, err := m.threadViews(found)
+	views, err := m.queryThreadViews(searchThreadsSQL, user, inParam(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -5,10 +5,13 @@
 package browsertest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -56,14 +59,34 @@ func skip(t *testing.T, why string) {
 // to artifacts/screenshots at the repository's root (ignored by git).
 func Run(t *testing.T, script string, env ...string) {
 	t.Helper()
+	RunScripts(t, []string{script}, env...)
+}
+
+// RunScripts runs several e2e scripts of web/e2e as Run does, in one node
+// process and in the order given: the modules they import are loaded
+// once (one browser launch for all), and their tests run one after the
+// other, file after file, so a later file may build on what an earlier
+// one left.
+func RunScripts(t *testing.T, scripts []string, env ...string) {
+	t.Helper()
 	web := WebDir()
 	shots, _ := filepath.Abs(filepath.Join(web, "..", "artifacts", "screenshots"))
-	cmd := exec.Command("node", "--test-reporter=spec", filepath.Join("e2e", script))
+	// Static imports in one module: every file's tests are registered, in
+	// order, before the first one runs. (node --test would run each file
+	// in a process of its own, and Node 20 can't turn that off.)
+	var imports, names []string
+	for _, s := range scripts {
+		name := "./" + path.Join("e2e", s)
+		imports = append(imports, fmt.Sprintf("import %q;", name))
+		names = append(names, name)
+	}
+	args := []string{"--test-reporter=spec", "--input-type=module", "-e", strings.Join(imports, " ")}
+	cmd := exec.Command("node", args...)
 	cmd.Dir = web
 	cmd.Env = append(os.Environ(), append([]string{"SCREENSHOTS=" + shots, "CHROMIUM=" + Chromium}, env...)...)
 	out, err := cmd.CombinedOutput()
-	t.Logf("node e2e/%s:\n%s", script, out)
+	t.Logf("in web/: node %s %q\n%s", strings.Join(args[:3], " "), args[3], out)
 	if err != nil {
-		t.Fatalf("browser tests failed: %v", err)
+		t.Fatalf("browser tests failed (%s): %v", strings.Join(names, ", "), err)
 	}
 }
