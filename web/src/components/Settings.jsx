@@ -20,13 +20,19 @@ export function Settings() {
       .catch(() => setStatus(t('genericError')));
   }, []);
 
+  // The box shows the new value at once: a re-render while the request
+  // is out (clearing the status is one) would otherwise put the stored
+  // value back under the member's click. A failure restores it.
   async function change(key, value) {
+    const before = prefs;
+    setPrefs({ ...prefs, [key]: value });
     setStatus('');
     try {
       const next = await Api.setPreferences({ [key]: value });
       setPrefs(next);
       setStatus(t('saved'));
     } catch {
+      setPrefs(before);
       setStatus(t('genericError'));
     }
   }
