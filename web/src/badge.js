@@ -123,6 +123,7 @@ const CSS = `
   font-size: 0.75em; font-weight: 700; line-height: 1.6; text-align: center; text-decoration: none;
 }
 a:focus-visible { outline: 2px solid; outline-offset: 2px; }
+@media (forced-colors: active) { [part~=badge] { border: 1px solid; } }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;
 
