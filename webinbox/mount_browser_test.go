@@ -16,7 +16,8 @@ import (
 // TestMountUnderSubPath is a Go developer's own app: the plugin, a page of
 // their own at "/", and the inbox mounted at /messages/ with the one
 // documented call; the browser test (web/e2e/subpath.e2e.mjs) uses the
-// inbox there, deep links and live messages included.
+// inbox there, deep links and live messages included, and the unread badge
+// on the site's page.
 func TestMountUnderSubPath(t *testing.T) {
 	browsertest.Require(t)
 	app, err := tests.NewTestApp(t.TempDir())
@@ -27,7 +28,9 @@ func TestMountUnderSubPath(t *testing.T) {
 	messaging.MustRegister(app, messaging.Config{})
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.GET("/{$}", func(e *core.RequestEvent) error {
-			return e.HTML(http.StatusOK, "<p>the site's own page</p>")
+			// With the unread badge, from where the inbox is mounted.
+			return e.HTML(http.StatusOK, `<p>the site's own page</p>`+
+				`<script type="module" src="/messages/badge.js"></script><messaging-unread></messaging-unread>`)
 		})
 		webinbox.Mount(se.Router, "/messages/")
 		return se.Next()

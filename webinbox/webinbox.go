@@ -17,10 +17,16 @@
 // <base href> naming the mount point, from which the inbox finds its
 // assets and its router base. The inbox talks to the API at the site's
 // root (/api/...), as PocketBase serves it.
+//
+// Beside the inbox, base+"badge.js" is the unread badge for the site's own
+// pages (a <messaging-unread> element; see the README), served under that
+// stable name and revalidated on every use.
 package webinbox
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"html"
 	"io/fs"
 	"net/http"
@@ -46,8 +52,9 @@ const CSP = "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 
 // the mount point in its place.
 const basePlaceholder = `<base href="/">`
 
-// Files returns the built inbox (index.html and assets/), for those who
-// serve it some other way.
+// Files returns the built inbox (index.html, assets/, and badge.js, the
+// unread badge for the site's own pages), for those who serve it some
+// other way.
 func Files() fs.FS {
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
@@ -84,6 +91,7 @@ func Handler(base string) func(*core.RequestEvent) error {
 		panic("webinbox: dist/index.html is missing: run npm run build in web/")
 	}
 	page := []byte(strings.Replace(string(raw), basePlaceholder, `<base href="`+html.EscapeString(base)+`">`, 1))
+	tags := stableTags(files)
 
 	return func(e *core.RequestEvent) error {
 		h := e.Response.Header()
@@ -96,6 +104,12 @@ func Handler(base string) func(*core.RequestEvent) error {
 				if strings.HasPrefix(name, "assets/") {
 					// Built asset names carry a hash of their content.
 					h.Set("Cache-Control", "public, max-age=31536000, immutable")
+				} else if tag, ok := tags[name]; ok {
+					// A stable name (badge.js, which site pages embed):
+					// revalidated on every use, so a new build is picked
+					// up at once, and answered 304 while unchanged.
+					h.Set("Cache-Control", "no-cache")
+					h.Set("ETag", tag)
 				}
 				return e.FileFS(files, name)
 			}
@@ -106,4 +120,27 @@ func Handler(base string) func(*core.RequestEvent) error {
 		h.Set("Cache-Control", "no-cache")
 		return e.Blob(http.StatusOK, "text/html; charset=utf-8", page)
 	}
+}
+
+// stableTags returns an ETag for every built file at the root besides
+// index.html (badge.js): files whose names stay the same from build to
+// build, unlike the hashed ones in assets/.
+func stableTags(files fs.FS) map[string]string {
+	tags := map[string]string{}
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		panic("webinbox: reading dist: " + err.Error()) // embedded: cannot fail
+	}
+	for _, d := range entries {
+		if d.IsDir() || d.Name() == "index.html" {
+			continue
+		}
+		b, err := fs.ReadFile(files, d.Name())
+		if err != nil {
+			panic("webinbox: reading dist: " + err.Error())
+		}
+		sum := sha256.Sum256(b)
+		tags[d.Name()] = `"` + hex.EncodeToString(sum[:12]) + `"`
+	}
+	return tags
 }

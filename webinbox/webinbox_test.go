@@ -2,10 +2,12 @@ package webinbox_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/pbmessaging/pbmessaging/webinbox"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
@@ -29,6 +31,16 @@ func TestMount(t *testing.T) {
 		{Name: "a built asset, cached for good", Method: http.MethodGet, URL: "/messages/" + asset, ExpectedStatus: 200,
 			ExpectedContent: []string{""}, NotExpectedContent: []string{"<base href"},
 			AfterTestFunc: headers(map[string]string{"Cache-Control": "public, max-age=31536000, immutable", "Content-Security-Policy": webinbox.CSP})},
+		{Name: "the site badge: a script under a stable name, revalidated", Method: http.MethodGet, URL: "/messages/badge.js", ExpectedStatus: 200,
+			ExpectedContent: []string{"messaging-unread"}, NotExpectedContent: []string{"<base href"},
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+				headers(map[string]string{"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache"})(t, app, res)
+				if tag := res.Header.Get("ETag"); len(tag) < 10 || tag[0] != '"' {
+					t.Errorf("ETag: got %q, want a strong tag", tag)
+				}
+			}},
+		{Name: "the site badge unchanged: 304", Method: http.MethodGet, URL: "/messages/badge.js", ExpectedStatus: 304,
+			Headers: map[string]string{"If-None-Match": badgeTag(t)}},
 		{Name: "a missing asset is a 404, not the page", Method: http.MethodGet, URL: "/messages/assets/gone-123.js", ExpectedStatus: 404,
 			NotExpectedContent: []string{"<base href"}},
 		{Name: "the mount without its slash redirects", Method: http.MethodGet, URL: "/messages", ExpectedStatus: 301},
@@ -89,4 +101,29 @@ func firstAsset(t *testing.T) string {
 	}
 	rest := page[i+2:]
 	return rest[:strings.IndexByte(rest, '"')]
+}
+
+// badgeTag is the ETag the handler gives badge.js: a GET learns it.
+func badgeTag(t *testing.T) string {
+	t.Helper()
+	app, err := tests.NewTestApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Cleanup()
+	r, err := apis.NewRouter(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webinbox.Mount(r, "/messages/")
+	mux, err := r.BuildMux()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/messages/badge.js", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("ETag") == "" {
+		t.Fatalf("GET badge.js: %d, ETag %q", rec.Code, rec.Header().Get("ETag"))
+	}
+	return rec.Header().Get("ETag")
 }

@@ -37,4 +37,10 @@ test('the inbox works under a sub-path: list, thread URL, reload, live message',
   // The site's own page is still the site's.
   const home = await a.goto(BASE + '/');
   assert.match(await home.text(), /the site's own page/);
+  // Its unread badge, loaded from /messages/badge.js, links to the inbox there.
+  await b.goto(BASE + '/');
+  await call('POST', `/api/messaging/threads/${id}/messages`, ann.token, { body: 'for the badge' });
+  const badge = b.getByRole('link', { name: '1 unread message', exact: true });
+  await badge.waitFor();
+  assert.equal(await badge.getAttribute('href'), INBOX);
 });

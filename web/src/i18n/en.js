@@ -1,7 +1,10 @@
 // Every user-facing text of the inbox, in one place for translators. A
 // value is a string with {name} placeholders, or a function of the
 // parameters where the wording depends on a number.
+import badge from './en-badge.js';
+
 export default {
+  ...badge, // unreadTotal, shared with the site badge
   appName: 'Messages',
   titleUnread: (p) => `(${p.n}) ${p.title}`,
   skipToContent: 'Skip to content',
@@ -43,7 +46,6 @@ export default {
   newConversation: 'New conversation',
   settings: 'Settings',
   blockedPeople: 'Blocked people',
-  unreadTotal: (p) => (p.n === 1 ? '1 unread message' : `${p.n} unread messages`),
   signedInAs: 'Signed in as {name}',
   back: 'Back to conversations',
 
