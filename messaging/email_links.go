@@ -60,7 +60,8 @@ const (
 type emailLinks struct{ Unsubscribe, Mute, Block string } // absolute URLs; Block/Mute empty when not applicable
 
 // emailLinksFor signs recipient's links for one email: Mute for thread
-// (none when thread is "") and Block for sender (none when sender is "").
+// (none when thread is "") and Block for sender (none when sender is "",
+// the recipient, unknown or unblockable).
 func (m *Messaging) emailLinksFor(app core.App, recipient, thread, sender string) (emailLinks, error) {
 	user, err := app.FindRecordById(CollectionNameUsers, recipient)
 	if err != nil {
@@ -84,8 +85,13 @@ func (m *Messaging) emailLinksFor(app core.App, recipient, thread, sender string
 		}
 	}
 	if sender != "" && sender != recipient {
-		if links.Block, err = link(emailLinkBlock, sender); err != nil {
-			return emailLinks{}, err
+		// No link that could only answer "can't be blocked"; the POST
+		// checks again, as roles change.
+		s, err := app.FindRecordById(CollectionNameUsers, sender)
+		if err == nil && !m.isUnblockable(s) {
+			if links.Block, err = link(emailLinkBlock, sender); err != nil {
+				return emailLinks{}, err
+			}
 		}
 	}
 	return links, nil

@@ -174,8 +174,10 @@ func TestEmailLinks(t *testing.T) {
 			return stateIs(f, w, s, linkState{bobBlocksAlice: true})
 		}),
 		{name: "an unblockable sender: a clear refusal", build: func(f *fixture) tests.ApiScenario {
-			thread, _ := f.start("admin", []string{"bob"}, "", "from staff")
-			s := expect(f.post(f.links("bob", thread.Id, "admin").block, ""), 409, []string{linkUnblockable})
+			// emailLinksFor gives no such link; this stands for one mailed before the sender got the role.
+			tok, err := messaging.SignEmailLinkForTest(f.app, f.id("bob"), f.id("bob"), "block", f.id("admin"), time.Hour)
+			f.must(err)
+			s := expect(f.post("/api/messaging/email/block/"+tok, ""), 409, []string{linkUnblockable})
 			s.ExpectedEvents = noWrites
 			return s
 		}},
@@ -353,6 +355,12 @@ func TestEmailLinksFor(t *testing.T) {
 	l = f.links("bob", "sometread123456", "bob")
 	if l.mute == "" || l.block != "" {
 		t.Errorf("links %+v, want no block link for oneself", l)
+	}
+	if l = f.links("bob", "sometread123456", "admin"); l.block != "" {
+		t.Errorf("links %+v, want no block link for an unblockable sender", l)
+	}
+	if l = f.links("bob", "sometread123456", "alice"); l.block == "" || l.mute == "" || l.unsubscribe == "" {
+		t.Errorf("links %+v, want all three", l)
 	}
 	if _, _, _, err := messaging.EmailLinksForTest(f.pm, f.app, "nosuchuser1234", "", ""); err == nil {
 		t.Error("links for an unknown user: no error")
