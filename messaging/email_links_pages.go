@@ -25,6 +25,7 @@ type emailLinkText struct {
 	Detail   string // under the question
 	Button   string // the one button, which POSTs
 	Done     string // the heading after the POST
+	Undo     string // how to undo it, under Done
 }
 
 // emailLinkCatalog holds every user-facing text of the email link pages,
@@ -38,7 +39,6 @@ type emailLinkCatalog struct {
 	Unblockable   string
 	Failed        string // a server error
 	OpenInbox     string
-	SettingsHint  string
 }
 
 // emailLinkTexts returns the English catalog. A function, not a variable,
@@ -53,6 +53,7 @@ func emailLinkTexts() emailLinkCatalog {
 				Detail:   "You will still see new messages when you sign in.",
 				Button:   "Stop emails",
 				Done:     "You will no longer get emails about new messages.",
+				Undo:     "You can turn them back on in your settings.",
 			},
 			emailLinkMute: {
 				Title:    "Mute conversation",
@@ -60,6 +61,7 @@ func emailLinkTexts() emailLinkCatalog {
 				Detail:   "You will get no notifications about it. It stays in your inbox.",
 				Button:   "Mute",
 				Done:     "The conversation is muted.",
+				Undo:     "You can unmute it from the conversation.",
 			},
 			emailLinkBlock: {
 				Title:    "Block sender",
@@ -67,6 +69,7 @@ func emailLinkTexts() emailLinkCatalog {
 				Detail:   "They will no longer be able to start conversations with you or add you to groups. They are not told.",
 				Button:   "Block",
 				Done:     "The sender is blocked.",
+				Undo:     "You can unblock them in your settings.",
 			},
 		},
 		Invalid:       "This link is invalid or has expired.",
@@ -75,7 +78,6 @@ func emailLinkTexts() emailLinkCatalog {
 		Unblockable:   "This sender can't be blocked.",
 		Failed:        "Something went wrong. Please try again later.",
 		OpenInbox:     "Open your inbox",
-		SettingsHint:  "You can change this at any time in your settings.",
 	}
 }
 
@@ -140,7 +142,7 @@ func (m *Messaging) handleEmailLinkAction(e *core.RequestEvent) error {
 	case outcome == emailLinkNotPossible:
 		return m.renderEmailLinkPage(e, http.StatusConflict, texts, emailLinkPage{Title: t.Title, Heading: texts.NotPossible})
 	}
-	return m.renderEmailLinkPage(e, http.StatusOK, texts, emailLinkPage{Title: t.Title, Heading: t.Done, Detail: texts.SettingsHint})
+	return m.renderEmailLinkPage(e, http.StatusOK, texts, emailLinkPage{Title: t.Title, Heading: t.Done, Detail: t.Undo})
 }
 
 // emailLinkInvalid is the one answer to every bad link, GET or POST.
