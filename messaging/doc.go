@@ -53,5 +53,7 @@
 // and each member's preferences are preferences.go. What a live client needs:
 // idempotent sends with a client key are client_keys.go, the after= and
 // around= cursors are message_cursors.go, and marking read up to a message
-// is read_up_to.go.
+// is read_up_to.go. The signed one-click links in notification emails
+// (unsubscribe, mute a conversation, block the sender) and their pages are
+// email_links.go and email_links_pages.go.
 package messaging

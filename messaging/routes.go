@@ -26,6 +26,11 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	se.Router.DELETE("/api/messaging/threads/{id}/members/{userId}", m.handleRemoveMember).
 		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
 
+	// Outside the group: the signed link is the authority, no sign-in
+	// (email_links.go). GET only shows a confirmation; POST acts.
+	se.Router.GET("/api/messaging/email/{action}/{token}", m.handleEmailLinkPage)
+	se.Router.POST("/api/messaging/email/{action}/{token}", m.handleEmailLinkAction)
+
 	g := se.Router.Group("/api/messaging")
 	g.Bind(apis.RequireAuth(CollectionNameUsers))
 
