@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	htmltemplate "html/template"
@@ -54,8 +55,12 @@ func (n *notifier) sendDue(now time.Time) (more bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	// Oldest first, as claimed; RETURNING gives no order.
-	slices.SortFunc(rows, func(a, b claimedRow) int { return strings.Compare(a.ID, b.ID) })
+	// A member's older window of a thread first (one retried after an
+	// outage, say): it covers the newer one's messages, which then has
+	// nothing left to send.
+	slices.SortFunc(rows, func(a, b claimedRow) int {
+		return cmp.Or(strings.Compare(a.User, b.User), strings.Compare(a.Thread, b.Thread), cmp.Compare(a.FirstSeq, b.FirstSeq))
+	})
 	for _, r := range rows {
 		n.sendOne(r, now)
 	}
@@ -148,9 +153,12 @@ func (n *notifier) findRecipient(user, thread string) (rc recipient, ok bool, er
 
 // windowMessagesSQL is the messages a conversation window covers (m:
 // messages): by someone else, not deleted, not system notes, from
-// {:from} on, and not from someone the recipient blocks.
+// {:from} on, not from someone the recipient blocks, and not in the range
+// of another email to them about this thread (sent, or being sent).
 const windowMessagesSQL = `m.thread = {:thread} AND m.seq >= {:from} AND m.author != '' AND m.author != {:user}
-	AND m.deleted = FALSE AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = {:user} AND b.blocked = m.author)`
+	AND m.deleted = FALSE AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = {:user} AND b.blocked = m.author)
+	AND NOT EXISTS (SELECT 1 FROM messaging_notifications w WHERE w.user = {:user} AND w.thread = {:thread}
+		AND w.id != {:id} AND w.state IN ('sent', 'sending') AND m.seq BETWEEN w.first_seq AND w.last_seq)`
 
 // composeConversation builds the email of a conversation window, or nil
 // and the final state when there is nothing left to say.
@@ -163,16 +171,8 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 	if !ok || !rc.Member || rc.Muted || rc.Email == "" || rc.Mode != EmailConversation {
 		return nil, stateSkipped, nil
 	}
-	// What an earlier email of this member and thread already covered.
-	var covered int
-	err = app.DB().NewQuery(`SELECT COALESCE(MAX(last_seq), 0) FROM messaging_notifications
-		WHERE user = {:user} AND thread = {:thread} AND id != {:id} AND state IN ('sent', 'sending')`).
-		Bind(dbx.Params{"user": r.User, "thread": r.Thread, "id": r.ID}).Row(&covered)
-	if err != nil {
-		return nil, "", err
-	}
-	from := max(r.FirstSeq, rc.LastReadSeq+1, covered+1)
-	params := dbx.Params{"thread": r.Thread, "user": r.User, "from": from}
+	from := max(r.FirstSeq, rc.LastReadSeq+1)
+	params := dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID}
 	var count, lastSeq int
 	err = app.DB().NewQuery(`SELECT COUNT(*), COALESCE(MAX(m.seq), 0) FROM messages m WHERE `+windowMessagesSQL).
 		Bind(params).Row(&count, &lastSeq)
@@ -194,7 +194,7 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 	}
 	err = app.DB().NewQuery(`SELECT author, body, html, created FROM (SELECT m.seq, m.author, m.body, m.html, m.created
 		FROM messages m WHERE ` + windowMessagesSQL + ` ORDER BY m.seq DESC LIMIT {:n}) ORDER BY seq`).
-		Bind(dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "n": shownMessages}).All(&shown)
+		Bind(dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "n": shownMessages}).All(&shown)
 	if err != nil {
 		return nil, "", err
 	}
@@ -234,9 +234,9 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 			Time: emailTime(s.Created), HTML: htmltemplate.HTML(html), Text: trimRunes(s.Body, 500)})
 	}
 
-	// Recorded before the SMTP conversation, so a window opened meanwhile
-	// does not repeat these messages.
-	if _, err := app.DB().Update(CollectionNameNotifications, dbx.Params{"last_seq": lastSeq, "count": count},
+	// The range is recorded before the SMTP conversation, so a window
+	// opened meanwhile does not repeat these messages.
+	if _, err := app.DB().Update(CollectionNameNotifications, dbx.Params{"first_seq": from, "last_seq": lastSeq, "count": count},
 		dbx.HashExp{"id": r.ID}).Execute(); err != nil {
 		return nil, "", err
 	}
