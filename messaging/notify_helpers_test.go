@@ -170,11 +170,12 @@ func walkParts(contentType, encoding string, body io.Reader, out *sunkMail) erro
 	if err != nil {
 		return err
 	}
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	switch mediaType {
 	case "text/plain":
-		out.Text = string(data)
+		out.Text = text
 	case "text/html":
-		out.HTML = string(data)
+		out.HTML = text
 	}
 	return nil
 }
