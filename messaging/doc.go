@@ -28,7 +28,6 @@
 //     who may send and, in a direct thread, that the other person can be
 //     reached; the row is inserted; countNewMessage (unread.go) gives every
 //     other current member one unread and brings the thread back to their
-//     inbox.
 //     inbox; queueMessage (notify.go) writes the message's one outbox row.
 //     A refusal rolls all of it back.
 //  3. After the commit, OnRecordAfterCreateSuccess (sending.go,
