@@ -160,6 +160,22 @@ func TestNotify_ReadCancelsTheWindow(t *testing.T) {
 	if got := nf.states(); got["read"] != 1 || got["waiting"] != 0 {
 		t.Fatalf("states after reading %v, want the window read", got)
 	}
+
+	// Reading part of a window keeps it open, and the email has only what
+	// is still unread when it goes out.
+	nf.send("alice", thread.Id, "one")
+	two := nf.send("alice", thread.Id, "two")
+	nf.send("alice", thread.Id, "three")
+	nf.step(0)
+	nf.must(nf.pm.MarkReadUpTo(nf.id("bob"), thread.Id, two.Id))
+	if got := nf.states(); got["waiting"] != 1 {
+		t.Fatalf("states after reading part %v, want the window still open", got)
+	}
+	nf.step(notifyDelay + time.Second)
+	m := nf.wantMails("bob", 1)[0]
+	if m.Subject != "1 new message from Alice" || strings.Contains(m.Text, "two") || !strings.Contains(m.Text, "three") {
+		t.Errorf("email after reading part: %q\n%s", m.Subject, m.Text)
+	}
 }
 
 // An SMTP server that refuses is retried with backoff; once it recovers
