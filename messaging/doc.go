@@ -28,7 +28,8 @@
 //     who may send and, in a direct thread, that the other person can be
 //     reached; the row is inserted; countNewMessage (unread.go) gives every
 //     other current member one unread and brings the thread back to their
-//     inbox. A refusal rolls all of it back.
+//     inbox; queueMessage (notify.go) writes the message's one outbox row.
+//     A refusal rolls all of it back.
 //  3. After the commit, OnRecordAfterCreateSuccess (sending.go,
 //     afterMessageSent) sends the "message" live event to the members'
 //     open connections (realtime*.go, live_hooks.go) and fires
@@ -50,7 +51,11 @@
 // index, an FTS5 table kept by triggers on messages, is schema_search.go);
 // what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go (the few that clients read, options.go)
-// and each member's preferences are preferences.go. What a live client needs:
+// and each member's preferences are preferences.go. Email notifications
+// are notify.go (the outbox row, the modes, closing windows on read),
+// notify_worker.go (the worker: fan-out into windows, cleanup),
+// notify_email.go (sending a window's email, retries), notify_digest.go
+// (the daily digest) and notify_templates.go (the site's templates). What a live client needs:
 // idempotent sends with a client key are client_keys.go, the after= and
 // around= cursors are message_cursors.go, and marking read up to a message
 // is read_up_to.go. The signed one-click links in notification emails

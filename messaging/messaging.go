@@ -76,6 +76,23 @@ type Config struct {
 	// non-nil slice means superusers only.
 	ModeratorRoles []string
 
+	// NotifyDelaySeconds is how long after a member's first unread message
+	// in a conversation its email goes out (notify.go). 0 means the
+	// default, 300; a negative value means no delay.
+	NotifyDelaySeconds int
+
+	// DigestHour is the UTC hour of the daily digest. 0 means the default,
+	// 8; 24 means midnight.
+	DigestHour int
+
+	// EmailNotifications is the members' default email mode:
+	// EmailConversation (the default), EmailDigest or EmailNone.
+	EmailNotifications string
+
+	// NotificationsOff turns the notification pipeline off: no outbox
+	// rows, no worker, no email.
+	NotificationsOff bool
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -103,6 +120,9 @@ type Messaging struct {
 	reads readStmts
 	// format renders message bodies (format.go).
 	format *formatter
+	// notify is the notification worker (notify_worker.go); nil when
+	// NotificationsOff.
+	notify *notifier
 	// cmd is the "messaging" CLI command (see Command).
 	cmd *cobra.Command
 
@@ -169,6 +189,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.MaxPageSize == 0 {
 		config.MaxPageSize = 100
 	}
+	notifyDefaults(&config)
 	switch {
 	case config.MaxGroupSize < 2:
 		return nil, fmt.Errorf("messaging: MaxGroupSize must be at least 2, got %d", config.MaxGroupSize)
@@ -183,6 +204,10 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		return nil, fmt.Errorf("messaging: MessageOrder must be one of %v, got %q", messageOrders(), config.MessageOrder)
 	case !slices.Contains(composerPositions(), config.ComposerPosition):
 		return nil, fmt.Errorf("messaging: ComposerPosition must be one of %v, got %q", composerPositions(), config.ComposerPosition)
+	case !slices.Contains(emailModes(), config.EmailNotifications):
+		return nil, fmt.Errorf("messaging: EmailNotifications must be one of %v, got %q", emailModes(), config.EmailNotifications)
+	case config.DigestHour < 0 || config.DigestHour > 23:
+		return nil, fmt.Errorf("messaging: DigestHour must be from 0 to 24, got %d", config.DigestHour)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
@@ -218,6 +243,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindDeletionHooks()
 	m.bindSettingsHooks()
 	m.bindRelationGuard()
+	m.bindNotifyHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:   "__messagingRoutes__",

@@ -20,8 +20,10 @@ type Preferences struct {
 	// MessagingOff: the member neither sends nor receives private messages.
 	// Group conversations they already belong to go on until they leave.
 	MessagingOff bool `json:"messagingOff" db:"messaging_off"`
-	// EmailsOff: no email notifications about new messages.
-	EmailsOff bool `json:"emailsOff" db:"message_emails_off"`
+	// EmailNotifications is how the member hears of new messages by
+	// email: EmailDefault (the site's default, also the zero value ""),
+	// EmailConversation, EmailDigest or EmailNone (notify.go).
+	EmailNotifications string `json:"emailNotifications" db:"email_notifications"`
 	// ReadReceiptsOff: the member neither shows others how far they have
 	// read a direct conversation nor sees how far others have (receipts.go).
 	ReadReceiptsOff bool `json:"readReceiptsOff" db:"read_receipts_off"`
@@ -30,17 +32,25 @@ type Preferences struct {
 // Preferences returns user's preferences.
 func (m *Messaging) Preferences(user string) (Preferences, error) {
 	var p Preferences
-	err := m.app.DB().Select("messaging_off", "message_emails_off", "read_receipts_off").From(CollectionNamePreferences).
+	err := m.app.DB().Select("messaging_off", "email_notifications", "read_receipts_off").From(CollectionNamePreferences).
 		Where(dbx.HashExp{"user": user}).Limit(1).One(&p)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Preferences{}, nil
+		return Preferences{EmailNotifications: EmailDefault}, nil
+	}
+	if p.EmailNotifications == "" {
+		p.EmailNotifications = EmailDefault
 	}
 	return p, err
 }
 
 // SetPreferences stores user's preferences, creating their record on
-// first use. Errors: ErrNotFound for an unknown user.
+// first use. Errors: ErrNotFound for an unknown user, ErrInvalid for an
+// unknown email mode.
 func (m *Messaging) SetPreferences(user string, p Preferences) error {
+	mode, err := storedEmailMode(p.EmailNotifications)
+	if err != nil {
+		return err
+	}
 	if _, err := m.app.FindRecordById(CollectionNameUsers, user); err != nil {
 		return errNotFound()
 	}
@@ -57,7 +67,18 @@ func (m *Messaging) SetPreferences(user string, p Preferences) error {
 		return err
 	}
 	r.Set("messaging_off", p.MessagingOff)
-	r.Set("message_emails_off", p.EmailsOff)
+	r.Set("email_notifications", mode)
 	r.Set("read_receipts_off", p.ReadReceiptsOff)
 	return m.app.Save(r)
+}
+
+// setEmailMode changes only user's email mode (the unsubscribe link sets
+// EmailNone).
+func (m *Messaging) setEmailMode(user, mode string) error {
+	p, err := m.Preferences(user)
+	if err != nil {
+		return err
+	}
+	p.EmailNotifications = mode
+	return m.SetPreferences(user, p)
 }

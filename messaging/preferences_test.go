@@ -11,6 +11,9 @@ import (
 
 // prefsAre checks after the request that user's stored preferences are want.
 func prefsAre(s tests.ApiScenario, f *fixture, user string, want messaging.Preferences) tests.ApiScenario {
+	if want.EmailNotifications == "" {
+		want.EmailNotifications = messaging.EmailDefault
+	}
 	s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, _ *http.Response) {
 		got, err := f.pm.Preferences(f.id(user))
 		if err != nil || got != want {
@@ -26,15 +29,31 @@ func TestPreferences_Routes(t *testing.T) {
 	runCases(t, []apiCase{
 		{name: "defaults for a member who never changed them", build: func(f *fixture) tests.ApiScenario {
 			return prefsAre(expect(f.as("alice", http.MethodGet, url, nil), 200,
-				[]string{`{"messagingOff":false,"emailsOff":false,"readReceiptsOff":false}`}), f, "alice", messaging.Preferences{})
+				[]string{`{"messagingOff":false,"emailNotifications":"default","readReceiptsOff":false}`}), f, "alice", messaging.Preferences{})
 		}},
 		{name: "a member reads their own", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("off", http.MethodGet, url, nil), 200, []string{`"messagingOff":true`})
 		}},
 		{name: "a member changes one and keeps the other", build: func(f *fixture) tests.ApiScenario {
-			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailsOff: true}))
+			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailNotifications: messaging.EmailNone}))
 			return prefsAre(expect(f.as("alice", http.MethodPatch, url, map[string]any{"messagingOff": true}), 200,
-				[]string{`{"messagingOff":true,"emailsOff":true,"readReceiptsOff":false}`}), f, "alice", messaging.Preferences{MessagingOff: true, EmailsOff: true})
+				[]string{`{"messagingOff":true,"emailNotifications":"none","readReceiptsOff":false}`}), f, "alice",
+				messaging.Preferences{MessagingOff: true, EmailNotifications: messaging.EmailNone})
+		}},
+		{name: "a member chooses the daily digest", build: func(f *fixture) tests.ApiScenario {
+			return prefsAre(expect(f.as("alice", http.MethodPatch, url, map[string]any{"emailNotifications": "digest"}), 200,
+				[]string{`"emailNotifications":"digest"`}), f, "alice", messaging.Preferences{EmailNotifications: messaging.EmailDigest})
+		}},
+		{name: "back to the site default", build: func(f *fixture) tests.ApiScenario {
+			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailNotifications: messaging.EmailNone}))
+			return prefsAre(expect(f.as("alice", http.MethodPatch, url, map[string]any{"emailNotifications": "default"}), 200,
+				[]string{`"emailNotifications":"default"`}), f, "alice", messaging.Preferences{})
+		}},
+		{name: "an unknown email mode → 400, nothing stored", build: func(f *fixture) tests.ApiScenario {
+			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailNotifications: messaging.EmailDigest}))
+			return prefsAre(expect(f.as("alice", http.MethodPatch, url, map[string]any{"emailNotifications": "weekly", "messagingOff": true}), 400,
+				[]string{`"emailNotifications":{"code":"validation_messaging_email_mode"`}), f, "alice",
+				messaging.Preferences{EmailNotifications: messaging.EmailDigest})
 		}},
 		{name: "messaging off takes effect at once, with the usual refusal", build: func(f *fixture) tests.ApiScenario {
 			f.must(f.pm.SetPreferences(f.id("bob"), messaging.Preferences{MessagingOff: true}))
@@ -62,7 +81,7 @@ func TestPreferences_RecordsAPI(t *testing.T) {
 	}
 	runCases(t, []apiCase{
 		{name: "a member lists only their own", build: func(f *fixture) tests.ApiScenario {
-			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailsOff: true}))
+			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailNotifications: messaging.EmailNone}))
 			return expect(f.as("alice", http.MethodGet, recordsURL(col, ""), nil), 200,
 				[]string{`"totalItems":1`, `"user":"` + f.id("alice") + `"`}, f.id("off"))
 		}},
@@ -79,8 +98,8 @@ func TestPreferences_RecordsAPI(t *testing.T) {
 		}},
 		{name: "a member creates their own through the records API", build: func(f *fixture) tests.ApiScenario {
 			return prefsAre(expect(f.as("bob", http.MethodPost, recordsURL(col, ""),
-				map[string]any{"user": f.id("bob"), "message_emails_off": true}), 200, []string{`"message_emails_off":true`}),
-				f, "bob", messaging.Preferences{EmailsOff: true})
+				map[string]any{"user": f.id("bob"), "email_notifications": "none"}), 200, []string{`"email_notifications":"none"`}),
+				f, "bob", messaging.Preferences{EmailNotifications: messaging.EmailNone})
 		}},
 		{name: "a member can't move their record to someone else", build: func(f *fixture) tests.ApiScenario {
 			return prefsAre(expect(f.as("off", http.MethodPatch, recordsURL(col, "/"+ownRow(f, "off")),

@@ -45,6 +45,9 @@ func (m *Messaging) MarkReadUpTo(user, threadID, upTo string) error {
 		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} AS tm SET [[unread]] = ` + expectedUnreadSQL + `
 			WHERE tm.[[id]] = {:id}`).Bind(dbx.Params{"id": member.Id}).Execute()
 		if err == nil {
+			err = m.cancelReadWindows(tx, user, threadID)
+		}
+		if err == nil {
 			m.readStateAfterCommit(tx, user, threadID)
 			m.seenAfterCommit(tx, member)
 		}

@@ -143,7 +143,7 @@ func (a *attackScene) changeSecrets() {
 	a.aliceTag.Set("name", "home")
 	f.must(f.app.Save(a.aliceTag))
 	f.must(f.pm.SetTags(f.id("alice"), a.secret, nil))
-	f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{MessagingOff: true, EmailsOff: true}))
+	f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{MessagingOff: true, EmailNotifications: messaging.EmailNone}))
 	f.must(f.pm.Block(f.id("alice"), f.id("dave")))
 	f.must(f.pm.Block(f.id("bob"), f.id("carol")))
 }

@@ -20,9 +20,9 @@ func (m *Messaging) handlePreferences(e *core.RequestEvent) error {
 // others as they are.
 func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
 	var in struct {
-		MessagingOff *bool `json:"messagingOff"`
-		EmailsOff    *bool `json:"emailsOff"`
-		ReceiptsOff  *bool `json:"readReceiptsOff"`
+		MessagingOff *bool   `json:"messagingOff"`
+		EmailMode    *string `json:"emailNotifications"`
+		ReceiptsOff  *bool   `json:"readReceiptsOff"`
 	}
 	if err := bind(e, &in); err != nil {
 		return err
@@ -34,8 +34,8 @@ func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
 	if in.MessagingOff != nil {
 		p.MessagingOff = *in.MessagingOff
 	}
-	if in.EmailsOff != nil {
-		p.EmailsOff = *in.EmailsOff
+	if in.EmailMode != nil {
+		p.EmailNotifications = *in.EmailMode
 	}
 	if in.ReceiptsOff != nil {
 		p.ReadReceiptsOff = *in.ReceiptsOff

@@ -43,6 +43,13 @@ type Limits struct {
 	// MessageOrder and ComposerPosition are for clients (options.go).
 	MessageOrder     string `json:"message_order"`
 	ComposerPosition string `json:"composer_position"`
+	// Notifications (notify.go): the window in seconds (0: none), the
+	// digest's UTC hour, the default email mode and the email templates
+	// ("" for the built-in ones, notify_templates.go).
+	NotifyDelaySeconds int            `json:"notify_delay_seconds"`
+	DigestHour         int            `json:"digest_hour"`
+	EmailNotifications string         `json:"email_notifications"`
+	EmailTemplates     emailTemplates `json:"email_templates"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -70,6 +77,15 @@ var settings = []setting{
 	attachmentTypesSetting(),
 	choiceSetting("message_order", messageOrders(), func(l *Limits) *string { return &l.MessageOrder }),
 	choiceSetting("composer_position", composerPositions(), func(l *Limits) *string { return &l.ComposerPosition }),
+	emailModeSetting,
+	notifyDelaySetting,
+	digestHourSetting,
+	templateSetting("email_subject_template", false, func(t *emailTemplates) *string { return &t.Subject }),
+	templateSetting("email_text_template", false, func(t *emailTemplates) *string { return &t.Text }),
+	templateSetting("email_html_template", true, func(t *emailTemplates) *string { return &t.HTML }),
+	templateSetting("digest_subject_template", false, func(t *emailTemplates) *string { return &t.DigestSubject }),
+	templateSetting("digest_text_template", false, func(t *emailTemplates) *string { return &t.DigestText }),
+	templateSetting("digest_html_template", true, func(t *emailTemplates) *string { return &t.DigestHTML }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -142,6 +158,10 @@ func (m *Messaging) defaultLimits() Limits {
 		AttachmentTypes:   m.config.AttachmentTypes,
 		MessageOrder:      m.config.MessageOrder,
 		ComposerPosition:  m.config.ComposerPosition,
+		// NotifyDelaySeconds -1 (no delay) is a 0 s window.
+		NotifyDelaySeconds: max(m.config.NotifyDelaySeconds, 0),
+		DigestHour:         m.config.DigestHour,
+		EmailNotifications: m.config.EmailNotifications,
 	}
 }
 

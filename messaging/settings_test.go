@@ -78,7 +78,8 @@ func TestSettings_RecordsAPI(t *testing.T) {
 	defaults := messaging.Limits{MaxGroupSize: 20, MaxBodyLength: 10000, UnblockableRoles: []string{"admin", "moderator"},
 		TextFormat: "plain", EditWindowMinutes: 15, ModeratorRoles: []string{"moderator", "admin"},
 		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest(),
-		MessageOrder: "oldest_first", ComposerPosition: "bottom"}
+		MessageOrder: "oldest_first", ComposerPosition: "bottom",
+		NotifyDelaySeconds: 300, DigestHour: 8, EmailNotifications: messaging.EmailConversation}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
 			who := "superuser"

@@ -178,6 +178,9 @@ func (m *Messaging) MarkRead(user, threadID string) error {
 				[[last_read_seq]] = (SELECT [[last_seq]] FROM {{threads}} WHERE [[id]] = {:thread})
 			WHERE [[id]] = {:id}`).Bind(dbx.Params{"thread": threadID, "id": member.Id}).Execute()
 		if err == nil {
+			err = m.cancelReadWindows(tx, user, threadID)
+		}
+		if err == nil {
 			m.readStateAfterCommit(tx, user, threadID)
 			m.seenAfterCommit(tx, member)
 		}
