@@ -173,15 +173,7 @@ func parseEmailLink(app core.App, action, token string) (emailLink, error) {
 // preferences API so its rules and hooks apply as for any other writer.
 // Doing it twice is harmless.
 func (m *Messaging) setEmailNone(recipient string) error {
-	p, err := m.Preferences(recipient)
-	if err != nil {
-		return err
-	}
-	if p.EmailsOff {
-		return nil
-	}
-	p.EmailsOff = true
-	return m.SetPreferences(recipient, p)
+	return m.setEmailMode(recipient, EmailNone)
 }
 
 // emailLinkOutcome is how a POST ended, for the page that answers it.

@@ -86,7 +86,7 @@ func (f *fixture) linkState(w world) linkState {
 	aliceBlocks, err := f.pm.IsBlocked(f.id("alice"), f.id("bob"))
 	f.must(err)
 	return linkState{
-		bobEmailsOff: bob.EmailsOff, aliceEmailsOff: alice.EmailsOff, bobReceiptsOff: bob.ReadReceiptsOff,
+		bobEmailsOff: bob.EmailNotifications == messaging.EmailNone, aliceEmailsOff: alice.EmailNotifications == messaging.EmailNone, bobReceiptsOff: bob.ReadReceiptsOff,
 		bobMutedGroup:  f.member("bob", w.group).GetBool("muted"),
 		bobMutedDirect: f.member("bob", w.direct).GetBool("muted"),
 		bobBlocksAlice: bobBlocks, aliceBlocksBob: aliceBlocks,

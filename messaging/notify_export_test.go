@@ -25,9 +25,9 @@ func StartNotifierForTest(m *Messaging) { m.notify.start() }
 // StopNotifierForTest stops the loop and waits for it.
 func StopNotifierForTest(m *Messaging) { m.notify.stop() }
 
-// EmailLinksForTest replaces the signer of the one-click links, so that
-// tests see the headers before the real signer (branch i11-links) lands.
-func EmailLinksForTest(m *Messaging, fn func(recipient, thread, sender string) (unsubscribe, mute, block string)) {
+// ReplaceEmailLinksForTest replaces the signer of the one-click links with
+// fn, so that tests can compare the links in an email with known URLs.
+func ReplaceEmailLinksForTest(m *Messaging, fn func(recipient, thread, sender string) (unsubscribe, mute, block string)) {
 	m.notify.links = func(_ core.App, recipient, thread, sender string) (emailLinks, error) {
 		u, mu, b := fn(recipient, thread, sender)
 		return emailLinks{Unsubscribe: u, Mute: mu, Block: b}, nil

@@ -204,7 +204,7 @@ func mailTo(app *tests.TestApp, sink *smtpSink) {
 }
 
 // notifyFixture is a fixture whose mail goes to a loopback SMTP server,
-// with test one-click links (the signer lands with branch i11-links).
+// with one-click links of known URLs (testLinks).
 type notifyFixture struct {
 	*fixture
 	sink *smtpSink
@@ -224,7 +224,7 @@ func newNotifyFixture(t testing.TB, cfg messaging.Config) *notifyFixture {
 	t.Cleanup(f.app.Cleanup)
 	nf := &notifyFixture{fixture: f, sink: newSMTPSink(t)}
 	mailTo(f.app, nf.sink)
-	messaging.EmailLinksForTest(f.pm, testLinks)
+	messaging.ReplaceEmailLinksForTest(f.pm, testLinks)
 	return nf
 }
 

@@ -110,7 +110,7 @@ func TestNotify_RestartLosesNothing(t *testing.T) {
 	pm2, err := messaging.Register(app2, messaging.Config{NotifyDelaySeconds: int(notifyDelay / time.Second)})
 	nf.must(err)
 	mailTo(app2, nf.sink)
-	messaging.EmailLinksForTest(pm2, testLinks)
+	messaging.ReplaceEmailLinksForTest(pm2, testLinks)
 
 	stepApp(t, pm2, time.Now().Add(notifyDelay+time.Second))
 	nf.wantMails("bob", 1)
