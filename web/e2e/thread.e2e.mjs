@@ -135,11 +135,11 @@ test('newest-first order and the composer on top, as the site settings say', asy
     for (let i = 1; i < 30; i++) await call('POST', `/api/messaging/threads/${g.thread.id}/messages`, carol.token, { body: `scroll ${i}` });
     await openThread(a, g.thread.id, 'Scroll keeper');
     await waitMessage(a, 'scroll 29');
-    const list = a.locator('.messages');
-    await list.evaluate((el) => (el.scrollTop = 500));
+    const box = a.locator('.messages');
+    await box.evaluate((el) => (el.scrollTop = 500));
     await a.waitForTimeout(300); // the scroll handler has run
     const anchor = () =>
-      list.evaluate((el) => {
+      box.evaluate((el) => {
         const top = el.getBoundingClientRect().top;
         const b = [...el.querySelectorAll('.bubble[data-id]')].find((x) => x.getBoundingClientRect().top >= top);
         return { id: b.dataset.id, y: b.getBoundingClientRect().top - top };
@@ -147,7 +147,7 @@ test('newest-first order and the composer on top, as the site settings say', asy
     const was = await anchor();
     for (const body of ['newer 1', 'newer 2', 'newer 3']) await call('POST', `/api/messaging/threads/${g.thread.id}/messages`, carol.token, { body });
     await waitMessage(a, 'newer 3');
-    const y = await list.evaluate((el, id) => el.querySelector(`.bubble[data-id="${id}"]`).getBoundingClientRect().top - el.getBoundingClientRect().top, was.id);
+    const y = await box.evaluate((el, id) => el.querySelector(`.bubble[data-id="${id}"]`).getBoundingClientRect().top - el.getBoundingClientRect().top, was.id);
     assert.ok(Math.abs(y - was.y) <= 2, `the message read stays in place: ${was.y} -> ${y}`);
     await a.close();
   } finally {
