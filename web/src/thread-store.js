@@ -130,8 +130,8 @@ function replaceRange(have, got, lo, hi) {
  * oldest message on (after=), so edits and deletions made meanwhile show,
  * and goes on past the newest one for what arrived, a few pages at most;
  * past that it starts over from the newest page. A thread opened in its
- * past stops at the newest message shown: the rest loads on scroll. The
- * view comes again too (read receipts, members).
+ * past stops at the newest message shown (the rest loads on scroll), or
+ * after those few pages. The view comes again too (read receipts, members).
  */
 export async function catchUp() {
   const cur = open.value;
@@ -158,7 +158,10 @@ export async function catchUp() {
         return;
       }
     }
-    if (!cur.hasNewer) await jumpToNewest(cur.id);
+    // A long window: refresh what came, newest page if the thread is at its end.
+    if (!cur.hasNewer) return jumpToNewest(cur.id);
+    const upTo = got.length ? got[got.length - 1].seq : lo - 1;
+    update(cur.id, (c) => ({ messages: replaceRange(c.messages, got, lo, upTo) }));
   } catch (err) {
     if (err && err.status === 404) update(cur.id, () => ({ gone: true }));
   }
