@@ -12,7 +12,18 @@ test('at 375 px: the list, then the thread with a way back', async () => {
   await signIn(page, bob);
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok((await overflow()) <= 0, 'no sideways scrolling');
+  const header = async () => (await page.locator('header.top').boundingBox()).height;
+  assert.ok((await header()) <= 60, `the header is one line: ${await header()} px high`);
   await shot(page, 'inbox-375');
+  // Search is an icon button there that opens the field, still one line.
+  await page.getByRole('button', { name: 'Search messages' }).click();
+  await page.getByRole('searchbox', { name: 'Search messages' }).fill('first');
+  assert.ok((await header()) <= 60, `one line with the field open: ${await header()} px`);
+  assert.ok((await overflow()) <= 0, 'no sideways scrolling with the field open');
+  await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+  await page.waitForURL(/\/search\?q=first$/);
+  await page.goBack();
+  await page.locator('.threads').waitFor();
   await openThread(page, direct, 'Alice Liddell');
   assert.equal(await page.locator('.sidebar').isVisible(), false);
   assert.ok((await overflow()) <= 0, 'no sideways scrolling in the thread');

@@ -208,3 +208,27 @@ test('a dropped realtime connection catches up on reconnect; removing the badges
     await px.close();
   }
 });
+
+test('the server down when the page loads: the badge tries again, with backoff, and shows once it is back', async () => {
+  const ctx = await browser.newContext();
+  await ctx.addInitScript((v) => localStorage.setItem('pocketbase_auth', v), JSON.stringify({ token: ann.token, record: { id: ann.id } }));
+  // The page and badge.js load; every API request (the realtime
+  // connection first) is refused until the server is "back".
+  let down = true;
+  const refused = [];
+  await ctx.route(/\/api\//, (route) => {
+    if (!down) return route.continue();
+    refused.push(Date.now());
+    return route.abort('connectionrefused');
+  });
+  const page = await sitePage(ctx);
+  await page.waitForTimeout(2500);
+  assert.equal(await shown(page), null, 'nothing while the server is down');
+  assert.ok(refused.length >= 2, `tried again: ${refused.length} attempts`);
+  down = false;
+  const n = (await call('GET', '/api/messaging/unread', ann.token)).messages;
+  assert.ok(n > 0);
+  await waitCount(page, n, '#badge', 15000);
+  assert.equal(await openEventSources(page), 1, 'one connection');
+  await ctx.close();
+});

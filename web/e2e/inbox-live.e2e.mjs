@@ -109,13 +109,25 @@ test('a dropped realtime connection comes back and shows what arrived meanwhile'
     await openThread(b, direct, 'Alice Liddell');
     await send(b, 'before the drop');
     await waitMessage(b, 'before the drop');
+    const post = (body) => call('POST', `/api/messaging/threads/${direct}/messages`, alice.token, { body });
+    const toEdit = await post('to be edited while you are away');
+    const toDelete = await post('to be deleted while you are away');
+    await waitMessage(b, 'to be deleted while you are away');
     px.drop();
     await b.locator('.offline').waitFor();
-    await call('POST', `/api/messaging/threads/${direct}/messages`, alice.token, { body: 'sent while you were away' });
+    await post('sent while you were away');
+    // Edits and deletions of messages already shown are lost with the
+    // connection too: on reconnect the shown window is fetched again.
+    await call('PATCH', `/api/messaging/messages/${toEdit.id}`, alice.token, { body: 'edited while you were away' });
+    await call('DELETE', `/api/messaging/messages/${toDelete.id}`, alice.token);
     await call('POST', '/api/messaging/threads', alice.token, { recipients: [bob.id, dave.id], subject: 'While offline', body: 'a new group' });
     await new Promise((r) => setTimeout(r, 1500));
     px.resume();
     await waitMessage(b, 'sent while you were away', 20000);
+    await waitMessage(b, 'edited while you were away');
+    await b.locator(`.bubble.deleted[data-id="${toDelete.id}"]`).waitFor({ timeout: 5000 });
+    assert.equal(await b.locator('.bubble .body', { hasText: 'to be deleted while you are away' }).count(), 0, 'the deleted text is gone');
+    assert.equal(await b.locator('.bubble .body', { hasText: 'to be edited while you are away' }).count(), 0, 'the old text is gone');
     await b.locator('.thread', { hasText: 'While offline' }).waitFor({ timeout: 10000 });
     await b.locator('.offline').waitFor({ state: 'detached' });
     await ctx.close();

@@ -3,8 +3,8 @@
 // inbox_browser_test.go with the other inbox files (see suite.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { send, waitMessage, shot, settings, png } from './lib.mjs';
-import { alice, bob, signedIn, openThread, direct } from './suite.mjs';
+import { send, waitMessage, shot, settings, png, signIn, watch, call } from './lib.mjs';
+import { alice, bob, browser, problems, signedIn, openThread, direct } from './suite.mjs';
 
 test('Markdown renders from the server html; markup and a javascript: link stay harmless', async () => {
   await settings({ text_format: 'markdown' });
@@ -121,4 +121,32 @@ test('"Seen" under my message once the other person read it, gone when they turn
   await b.getByText('Saved.').waitFor();
   await a.close();
   await b.close();
+});
+
+test('the edit button goes away when the edit window closes, with nothing else re-rendering', async () => {
+  const before = await call('GET', '/api/collections/messaging_settings/records/messagingconfig', process.env.SUPERUSER_TOKEN);
+  await settings({ edit_window_minutes: 1 });
+  // The browser's clock is Playwright's: the window (a minute, the
+  // setting's unit) closes by jumping ahead rather than by waiting.
+  const ctx = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  try {
+    const a = watch(await ctx.newPage(), problems);
+    await a.clock.install();
+    await signIn(a, alice);
+    await openThread(a, direct, 'Bob Builder');
+    await send(a, 'edit me within the minute');
+    await waitMessage(a, 'edit me within the minute');
+    const bubble = a.locator('.bubble:not(.pending)', { has: a.locator('.body', { hasText: /^edit me within the minute$/ }) });
+    const editBtn = bubble.getByRole('button', { name: 'Edit message' });
+    await editBtn.waitFor();
+    await a.clock.fastForward(50 * 1000);
+    await a.waitForTimeout(300);
+    assert.equal(await editBtn.count(), 1, 'still inside the window');
+    await a.clock.fastForward(15 * 1000);
+    await editBtn.waitFor({ state: 'detached', timeout: 3000 });
+    assert.equal(await bubble.getByRole('button', { name: 'Delete message' }).count(), 1, 'deleting has no window');
+  } finally {
+    await ctx.close();
+    await settings({ edit_window_minutes: before.edit_window_minutes });
+  }
 });

@@ -129,6 +129,26 @@ test('newest-first order and the composer on top, as the site settings say', asy
     await waitMessage(a, 'on top now');
     assert.equal(await a.locator('.bubble:not(.pending) .body').first().textContent(), 'on top now');
     await shot(a, 'newest-first');
+
+    // Newer messages go in above what the reader is looking at: it stays put.
+    const g = await call('POST', '/api/messaging/threads', carol.token, { recipients: [alice.id, dave.id], subject: 'Scroll keeper', body: 'scroll 0' });
+    for (let i = 1; i < 30; i++) await call('POST', `/api/messaging/threads/${g.thread.id}/messages`, carol.token, { body: `scroll ${i}` });
+    await openThread(a, g.thread.id, 'Scroll keeper');
+    await waitMessage(a, 'scroll 29');
+    const box = a.locator('.messages');
+    await box.evaluate((el) => (el.scrollTop = 500));
+    await a.waitForTimeout(300); // the scroll handler has run
+    const anchor = () =>
+      box.evaluate((el) => {
+        const top = el.getBoundingClientRect().top;
+        const b = [...el.querySelectorAll('.bubble[data-id]')].find((x) => x.getBoundingClientRect().top >= top);
+        return { id: b.dataset.id, y: b.getBoundingClientRect().top - top };
+      });
+    const was = await anchor();
+    for (const body of ['newer 1', 'newer 2', 'newer 3']) await call('POST', `/api/messaging/threads/${g.thread.id}/messages`, carol.token, { body });
+    await waitMessage(a, 'newer 3');
+    const y = await box.evaluate((el, id) => el.querySelector(`.bubble[data-id="${id}"]`).getBoundingClientRect().top - el.getBoundingClientRect().top, was.id);
+    assert.ok(Math.abs(y - was.y) <= 2, `the message read stays in place: ${was.y} -> ${y}`);
     await a.close();
   } finally {
     await settings({ message_order: '', composer_position: '' });

@@ -36,6 +36,12 @@ let fetches = 0; // bumped by every event: a fetch older than an event is droppe
 let unsubscribers = [];
 let userId = '';
 let expiry = 0;
+// The SDK retries a dropped connection, never a first one that failed (the
+// server down or unreachable when the page loads): start tries again after
+// 1, 2, 4 … s, at most a minute apart, until it connects.
+let retryTimer = 0;
+let failures = 0;
+const RETRY_MAX = 60000;
 
 function show(n) {
   count = n > 0 ? n : 0;
@@ -47,6 +53,7 @@ function show(n) {
 async function stop() {
   const my = ++session;
   clearTimeout(expiry);
+  clearTimeout(retryTimer);
   userId = '';
   const u = unsubscribers;
   unsubscribers = [];
@@ -56,7 +63,8 @@ async function stop() {
   return my;
 }
 
-async function start() {
+async function start(retrying) {
+  if (!retrying) failures = 0;
   const my = await stop();
   if (my !== session || !badges.size || !pb.authStore.isValid) return;
   userId = (pb.authStore.record && pb.authStore.record.id) || '';
@@ -77,8 +85,17 @@ async function start() {
     }
     unsubscribers = offs;
   } catch {
-    return; // no realtime connection: show nothing rather than a count that goes stale
+    // No realtime connection: show nothing rather than a count that goes
+    // stale, drop the listeners the failed subscribe left, and try again.
+    if (my !== session) return;
+    await pb.realtime.unsubscribe(TOPIC).catch(() => {});
+    await pb.realtime.unsubscribe('PB_CONNECT').catch(() => {});
+    if (my !== session) return;
+    const wait = Math.min(RETRY_MAX, 1000 * 2 ** failures++);
+    retryTimer = setTimeout(() => start(true), wait * (0.8 + Math.random() * 0.4));
+    return;
   }
+  failures = 0;
   refresh(my);
 }
 

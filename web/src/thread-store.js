@@ -112,13 +112,26 @@ export async function jumpToNewest(id) {
   }
 }
 
-const CATCHUP_PAGES = 4;
+const CATCHUP_PAGES = 6;
 
 /**
- * catchUp brings the open thread up to date after a dropped connection: the
- * messages after the newest one shown (after=), a few pages at most; past
- * that it starts over from the newest page. The view comes again too (read
- * receipts, members).
+ * replaceRange puts a fresh copy of the messages from seq lo to hi in
+ * place of the loaded ones: within that range the server's answer is the
+ * truth (edits and deletions made while offline), outside it nothing moves.
+ */
+function replaceRange(have, got, lo, hi) {
+  const keep = have.filter((m) => m.seq < lo || m.seq > hi);
+  return mergeMessages(keep, got);
+}
+
+/**
+ * catchUp brings the open thread up to date after a dropped connection
+ * (PocketBase replays nothing). It fetches the loaded window again from its
+ * oldest message on (after=), so edits and deletions made meanwhile show,
+ * and goes on past the newest one for what arrived, a few pages at most;
+ * past that it starts over from the newest page. A thread opened in its
+ * past stops at the newest message shown (the rest loads on scroll), or
+ * after those few pages. The view comes again too (read receipts, members).
  */
 export async function catchUp() {
   const cur = open.value;
@@ -126,19 +139,29 @@ export async function catchUp() {
   try {
     const view = await Api.thread(cur.id);
     update(cur.id, () => ({ view }));
-    if (cur.hasNewer) return; // the rest loads as the member scrolls down
-    let after = String(newestSeq(cur));
+    const lo = cur.messages.length ? cur.messages[0].seq : newestSeq(cur) + 1;
+    const hi = newestSeq(cur);
+    let after = String(Math.max(0, lo - 1));
     let got = [];
     for (let i = 0; i < CATCHUP_PAGES; i++) {
-      const page = await Api.messages(cur.id, { limit: PAGE, after });
+      const page = await Api.messages(cur.id, { limit: 100, after });
       got = got.concat(page.items);
       after = page.newerCursor;
-      if (!page.hasNewer) {
-        update(cur.id, (c) => ({ messages: mergeMessages(c.messages, got), newer: page.newerCursor }));
+      const last = got.length ? got[got.length - 1].seq : 0;
+      if (!page.hasNewer || (cur.hasNewer && last >= hi)) {
+        // Up to the newest message fetched: one that came live meanwhile stays.
+        const upTo = cur.hasNewer ? hi : Math.max(hi, last);
+        update(cur.id, (c) => ({
+          messages: replaceRange(c.messages, got.filter((m) => m.seq <= upTo), lo, upTo),
+          ...(cur.hasNewer ? {} : { newer: page.newerCursor }),
+        }));
         return;
       }
     }
-    await jumpToNewest(cur.id);
+    // A long window: refresh what came, newest page if the thread is at its end.
+    if (!cur.hasNewer) return jumpToNewest(cur.id);
+    const upTo = got.length ? got[got.length - 1].seq : lo - 1;
+    update(cur.id, (c) => ({ messages: replaceRange(c.messages, got, lo, upTo) }));
   } catch (err) {
     if (err && err.status === 404) update(cur.id, () => ({ gone: true }));
   }

@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Router, Route, Switch, Link, useLocation, useSearch } from 'wouter-preact';
 import { basePath, pb } from '../api.js';
 import { t } from '../i18n/index.js';
@@ -59,14 +59,14 @@ function Shell({ user }) {
         </Link>
         <HeaderSearch />
         <nav aria-label={t('mainNav')}>
-          <Link href="/new" class="btn primary">
-            {t('newConversation')}
+          <Link href="/new" class="btn primary icon-new" title={t('newConversation')}>
+            <span class="label">{t('newConversation')}</span>
           </Link>
-          <Link href="/settings" class="btn">
-            {t('settings')}
+          <Link href="/settings" class="btn icon-settings" title={t('settings')}>
+            <span class="label">{t('settings')}</span>
           </Link>
-          <button type="button" class="btn" onClick={signOut} title={t('signedInAs', { name: user.name || user.username || user.email })}>
-            {t('signOut')}
+          <button type="button" class="btn icon-signout" onClick={signOut} title={t('signedInAs', { name: user.name || user.username || user.email })}>
+            <span class="label">{t('signOut')}</span>
           </button>
         </nav>
       </header>
@@ -102,20 +102,49 @@ function ThreadRoute({ id }) {
   return <Thread key={id + '/' + at} id={id} at={at} />;
 }
 
-// HeaderSearch searches messages across every conversation.
+// HeaderSearch searches messages across every conversation. On a narrow
+// screen it is an icon button that opens the field in the header's place,
+// so the header stays one line.
 function HeaderSearch() {
   const [, navigate] = useLocation();
+  const [opened, setOpened] = useState(false);
+  const field = useRef(null);
+  const toggle = useRef(null);
   function submit(e) {
     e.preventDefault();
     const q = new FormData(e.currentTarget).get('q').trim();
-    if (q) navigate('/search?q=' + encodeURIComponent(q));
+    if (!q) return;
+    setOpened(false);
+    navigate('/search?q=' + encodeURIComponent(q));
+  }
+  function open() {
+    setOpened(true);
+    setTimeout(() => field.current && field.current.focus(), 0);
+  }
+  function close() {
+    setOpened(false);
+    setTimeout(() => toggle.current && toggle.current.focus(), 0);
   }
   return (
-    <form role="search" class="header-search" onSubmit={submit}>
-      <label>
+    <form role="search" class={'header-search' + (opened ? ' opened' : '')} onSubmit={submit}>
+      <button type="button" ref={toggle} class="btn search-toggle" aria-label={t('searchMessages')} title={t('searchMessages')} aria-expanded={opened ? 'true' : 'false'} aria-controls="header-q" onClick={open}>
+        <span aria-hidden="true">⌕</span>
+      </button>
+      <label class="search-field">
         <span class="sr-only">{t('searchMessages')}</span>
-        <input type="search" name="q" maxLength={200} placeholder={t('searchMessagesPlaceholder')} />
+        <input
+          id="header-q"
+          ref={field}
+          type="search"
+          name="q"
+          maxLength={200}
+          placeholder={t('searchMessagesPlaceholder')}
+          onKeyDown={(e) => e.key === 'Escape' && opened && (e.preventDefault(), close())}
+        />
       </label>
+      <button type="button" class="btn search-close" aria-label={t('closeSearch')} title={t('closeSearch')} onClick={close}>
+        <span aria-hidden="true">×</span>
+      </button>
     </form>
   );
 }

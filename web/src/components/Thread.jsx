@@ -82,9 +82,24 @@ function MessageList({ cur, meId, members }) {
   const first = useRef(true);
   const stick = useRef(true); // at the newest end: new messages keep it there
   const lastCount = useRef(0);
+  const anchor = useRef(null); // newest first: the message at the top of the view before this render
   const byId = new Map(members.map((m) => [m.id, m]));
   const mine = pending.value[cur.id] || [];
   const newestFirst = options.value.messageOrder === 'newest_first';
+  // Newest first, newer messages go in above what the reader looks at:
+  // note where the first message in view is before the DOM changes, to put
+  // it back there after (the browser's scroll anchoring is off for .messages).
+  if (newestFirst && box.current && !first.current) anchor.current = firstInView(box.current);
+  const [, setClock] = useState(0);
+  const closes = nextEditClose(cur.messages, meId);
+
+  // One timer for the soonest edit window to close: the list renders again
+  // then, and that message's edit button goes (the next timer is for the next one).
+  useEffect(() => {
+    if (!closes) return;
+    const timer = setTimeout(() => setClock(Date.now()), Math.min(Math.max(closes - Date.now(), 0) + 50, 2 ** 31 - 1));
+    return () => clearTimeout(timer);
+  }, [closes]);
 
   useLayoutEffect(() => {
     const el = box.current;
@@ -103,7 +118,12 @@ function MessageList({ cur, meId, members }) {
       keep.current = null;
     } else if (stick.current || mine.length > lastCount.current) {
       toNewest();
+    } else if (newestFirst && anchor.current) {
+      const { seq, offset } = anchor.current;
+      const now = el.querySelector(`[data-seq="${seq}"]`);
+      if (now) el.scrollTop += now.getBoundingClientRect().top - el.getBoundingClientRect().top - offset;
     }
+    anchor.current = null;
     lastCount.current = mine.length;
   });
 
@@ -243,7 +263,7 @@ function MessageList({ cur, meId, members }) {
                   </time>
                 </p>
                 {r.items.map((m) => (
-                  <Bubble key={m.id} m={m} threadId={cur.id} mine={r.mine} seen={r.mine && m.seq === seenSeq} hit={m.id === cur.highlight} />
+                  <Bubble key={m.id} m={m} threadId={cur.id} mine={r.mine} seen={r.mine && m.seq === seenSeq} hit={m.id === cur.highlight} canEdit={r.mine && editable(m.created)} />
                 ))}
               </div>
             </li>
@@ -258,15 +278,44 @@ function MessageList({ cur, meId, members }) {
   );
 }
 
-/** editable tells whether the edit window (options) is still open for a message sent at created. */
-function editable(created) {
-  const w = options.value.editWindowMinutes;
-  if (w == null || w < 0) return false;
-  const d = parseDate(created);
-  return !!d && Date.now() - d.getTime() < w * 60000;
+/** firstInView is the first message (by data-seq) showing in the list el, and its offset from el's top. */
+function firstInView(el) {
+  const top = el.getBoundingClientRect().top;
+  for (const m of el.querySelectorAll('[data-seq]')) {
+    const r = m.getBoundingClientRect();
+    if (r.bottom > top) return { seq: m.dataset.seq, offset: r.top - top };
+  }
+  return null;
 }
 
-function Bubble({ m, threadId, mine, seen, hit }) {
+/** editClosesAt is when the edit window (options) closes for a message sent at created (0: never open). */
+function editClosesAt(created) {
+  const w = options.value.editWindowMinutes;
+  if (w == null || w < 0) return 0;
+  const d = parseDate(created);
+  return d ? d.getTime() + w * 60000 : 0;
+}
+
+/** editable tells whether the edit window is still open for a message sent at created. */
+function editable(created) {
+  return Date.now() < editClosesAt(created);
+}
+
+/** nextEditClose is the soonest time an edit window of one's own shown messages closes (0: none open). */
+function nextEditClose(messages, meId) {
+  const now = Date.now();
+  let soonest = 0;
+  for (const m of messages) {
+    if (m.author !== meId || m.system || m.deleted) continue;
+    const at = editClosesAt(m.created);
+    if (at > now && (!soonest || at < soonest)) soonest = at;
+  }
+  return soonest;
+}
+
+// canEdit comes from the list, which renders again when an edit window
+// closes: a Bubble whose props are unchanged doesn't (signals' sCU).
+function Bubble({ m, threadId, mine, seen, hit, canEdit }) {
   const [editing, setEditing] = useState(false);
   const editBtn = useRef(null);
   async function del() {
@@ -299,7 +348,7 @@ function Bubble({ m, threadId, mine, seen, hit }) {
       {seen && <span class="seen">{t('seen')}</span>}
       {mine && !m.deleted && !editing && (
         <span class="actions">
-          {editable(m.created) && (m.body || !m.files || !m.files.length) && (
+          {canEdit && (m.body || !m.files || !m.files.length) && (
             <button type="button" class="btn small ghost" ref={editBtn} onClick={() => setEditing(true)} aria-label={t('editMessage')} title={t('editMessage')}>
               <span aria-hidden="true">✎</span>
             </button>

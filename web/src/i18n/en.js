@@ -12,6 +12,7 @@ export default {
   retry: 'Retry',
   cancel: 'Cancel',
   close: 'Close',
+  closeSearch: 'Close search',
   save: 'Save',
   saved: 'Saved.',
   genericError: 'Something went wrong. Please try again.',
