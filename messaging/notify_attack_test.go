@@ -182,3 +182,56 @@ func TestNotifyAttack_DigestLeavesOutLeftThreads(t *testing.T) {
 	wantAll(t, d, "Kept", kept.Id)
 	wantNone(t, d, "Left-Title-Secret", left.Id, "Removed-Title-Secret", removed.Id, "left-body", "kept-body")
 }
+
+// Hostile text in an email: a display name and a subject with line breaks
+// that try to add headers or recipients, markup in names, subjects and
+// bodies. Every header stays one header, the email goes to its one
+// recipient only, and the HTML part carries no markup of theirs.
+func TestNotifyAttack_HeaderAndMarkupInjection(t *testing.T) {
+	t.Parallel()
+	nf := newNotifyFixture(t, messaging.Config{})
+	const inject = "\r\nBcc: victim@evil.test\r\nX-Injected: yes\r\n\r\nbody-start"
+	eve := nf.mustUser("eve")
+	eve.Set("name", "Eve"+inject+"<script>alert(1)</script>")
+	nf.must(nf.app.Save(eve))
+	nf.users["eve"] = eve
+	// Carol's own name, in the To header, tries the same.
+	carol := nf.users["carol"]
+	carol.Set("name", "Carol"+inject)
+	nf.must(nf.app.Save(carol))
+
+	thread, _ := nf.start("eve", []string{"bob", "carol"}, "Team", "<script>alert(2)</script><img src=x onerror=alert(3)>")
+	// The subject, if the API lets line breaks through at all, is written
+	// straight into the record here.
+	_, err := nf.app.DB().NewQuery("UPDATE threads SET subject = {:s} WHERE id = {:id}").
+		Bind(map[string]any{"s": "Team" + inject + "<script>alert(4)</script>", "id": thread.Id}).Execute()
+	nf.must(err)
+	nf.step(0)
+	nf.step(notifyDelay + time.Second)
+
+	if got := nf.sink.to("victim@evil.test"); len(got) != 0 {
+		t.Fatalf("%d emails to an injected recipient", len(got))
+	}
+	for _, who := range []string{"bob", "carol"} {
+		m := nf.wantMails(who, 1)[0]
+		if len(m.To) != 1 || m.To[0] != email(who) {
+			t.Errorf("%s's email went to %v", who, m.To)
+		}
+		for _, h := range []string{"X-Injected", "Bcc"} {
+			if v, ok := m.Header[h]; ok {
+				t.Errorf("%s's email has an injected header %s: %q", who, h, v)
+			}
+		}
+		if strings.ContainsAny(m.Subject, "\r\n") {
+			t.Errorf("subject spans lines: %q", m.Subject)
+		}
+		for _, tag := range []string{"<script", "<img"} {
+			if strings.Contains(strings.ToLower(m.HTML), tag) {
+				t.Errorf("%s's html part carries %q:\n%s", who, tag, m.HTML)
+			}
+		}
+		if !strings.Contains(m.HTML, "&lt;script&gt;alert(2)") {
+			t.Errorf("%s's html part does not show the body escaped:\n%s", who, m.HTML)
+		}
+	}
+}
