@@ -235,3 +235,57 @@ func TestNotifyAttack_HeaderAndMarkupInjection(t *testing.T) {
 		}
 	}
 }
+
+// The queue holds no message text: outbox and notification rows (their
+// last_error included, after an SMTP failure) carry ids, counts and
+// states only.
+func TestNotifyAttack_QueueHoldsNoText(t *testing.T) {
+	t.Parallel()
+	nf := newNotifyFixture(t, messaging.Config{})
+	const secret = "queue-body-secret"
+	nf.start("alice", []string{"bob", "carol"}, "Subject-Secret", secret)
+	nf.sink.setRefuse(true)
+	nf.step(0)
+	nf.step(notifyDelay + time.Second)
+	if got := nf.states(); got["retry"] != 2 {
+		t.Fatalf("states %v, want 2 to retry", got)
+	}
+	for _, c := range []string{messaging.CollectionNameOutbox, messaging.CollectionNameNotifications} {
+		rows, err := nf.app.FindAllRecords(c)
+		nf.must(err)
+		for _, r := range rows {
+			raw, err := r.MarshalJSON()
+			nf.must(err)
+			for _, s := range []string{secret, "Subject-Secret"} {
+				if strings.Contains(string(raw), s) {
+					t.Errorf("%s row holds %q: %s", c, s, raw)
+				}
+			}
+		}
+	}
+}
+
+// However a member plays leave and rejoin, or is removed and added back,
+// a window stays one email: re-adding opens no second window while the
+// first is open, and membership notes notify no one.
+func TestNotifyAttack_RejoinFloodOneEmailPerWindow(t *testing.T) {
+	t.Parallel()
+	nf := newNotifyFixture(t, messaging.Config{})
+	thread, _ := nf.start("alice", []string{"bob", "carol"}, "Team", "round-0")
+	nf.step(0)
+	for i := 1; i <= 5; i++ {
+		nf.must(nf.pm.RemoveMember(nf.id("alice"), thread.Id, nf.id("carol")))
+		nf.must(nf.pm.AddMembers(nf.id("alice"), thread.Id, []string{nf.id("carol")}))
+		nf.send("alice", thread.Id, "round-"+string(rune('0'+i)))
+		nf.step(0)
+	}
+	if got := nf.states(); got["waiting"] != 2 { // bob's and carol's one window each
+		t.Fatalf("states %v, want 2 windows", got)
+	}
+	nf.step(notifyDelay + time.Second)
+	nf.step(2*notifyDelay + time.Second)
+	m := nf.wantMails("carol", 1)[0]
+	wantAll(t, m, "round-5")
+	wantNone(t, m, "round-0", "round-4") // she was re-added after them
+	nf.wantMails("bob", 1)
+}
