@@ -52,6 +52,9 @@ type ClientOptions struct {
 	MaxAttachments    int      `json:"maxAttachments"`
 	MaxAttachmentSize int64    `json:"maxAttachmentSize"`
 	AttachmentTypes   []string `json:"attachmentTypes"`
+	// EmailNotifications is the site's default email mode, so a settings
+	// page can say what a member's "default" means.
+	EmailNotifications string `json:"emailNotifications"`
 }
 
 // ClientOptions picks the client-facing options out of the limits.
@@ -64,6 +67,8 @@ func (l Limits) ClientOptions() ClientOptions {
 		MaxAttachments:    l.MaxAttachments,
 		MaxAttachmentSize: l.MaxAttachmentSize,
 		AttachmentTypes:   l.AttachmentTypes,
+
+		EmailNotifications: l.EmailNotifications,
 	}
 }
 

@@ -4,7 +4,7 @@
 // inbox_browser_test.go with the other inbox files (see suite.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INBOX, signIn, waitMessage, shot, axe } from './lib.mjs';
+import { INBOX, call, signIn, waitMessage, shot, axe } from './lib.mjs';
 import { alice, bob, dave, pageFor, signedIn, openThread, direct } from './suite.mjs';
 
 test('at 375 px: the list, then the thread with a way back', async () => {
@@ -94,5 +94,39 @@ test('no serious or critical accessibility findings on the main screens', async 
   await shot(page, 'thread-dark');
   const found = Object.entries(screens).flatMap(([s, vs]) => vs.map((v) => `${s}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target).join(' ')}`));
   assert.deepEqual(found, []);
+  await page.close();
+});
+
+test('the email choice: radio buttons in a labelled group, saved on change, kept after a reload', async () => {
+  const page = await signedIn(dave);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const group = page.getByRole('group', { name: 'Email about new messages' });
+  // The site's default is named (GET /api/messaging/options) and is what a new member has.
+  const siteDefault = group.getByRole('radio', { name: 'Site default (one email per conversation)' });
+  await siteDefault.waitFor();
+  assert.ok(await siteDefault.isChecked(), 'a new member follows the site default');
+  assert.equal(await group.getByRole('radio').count(), 4);
+  const saved = () => page.waitForResponse((r) => r.url().endsWith('/api/messaging/preferences') && r.request().method() === 'PATCH' && r.ok());
+  let done = saved();
+  await group.getByRole('radio', { name: 'A daily digest' }).check();
+  await done;
+  await page.getByText('Saved.').waitFor();
+  await page.reload();
+  await group.getByRole('radio', { name: 'A daily digest' }).waitFor();
+  assert.ok(await group.getByRole('radio', { name: 'A daily digest' }).isChecked(), 'still the digest after a reload');
+  assert.equal(await page.locator('input[type=radio]:checked').count(), 1);
+  assert.equal((await call('GET', '/api/messaging/preferences', dave.token)).emailNotifications, 'digest');
+  assert.deepEqual(await axe(page), [], 'axe: no serious or critical findings on the settings page');
+  // The keyboard moves through the group, and each move is saved.
+  done = saved();
+  await group.getByRole('radio', { name: 'A daily digest' }).focus();
+  await page.keyboard.press('ArrowDown');
+  await done;
+  assert.ok(await group.getByRole('radio', { name: 'No emails' }).isChecked());
+  assert.equal((await call('GET', '/api/messaging/preferences', dave.token)).emailNotifications, 'none');
+  done = saved();
+  await siteDefault.check();
+  await done;
+  assert.equal((await call('GET', '/api/messaging/preferences', dave.token)).emailNotifications, 'default');
   await page.close();
 });

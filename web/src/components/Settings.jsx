@@ -2,14 +2,24 @@ import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { Link } from 'wouter-preact';
 import { Api } from '../api.js';
+import { options } from '../state.js';
 
 // The member's own preferences. A setting shows only when the server
-// reports it.
+// reports it: a switch, or one of a few choices.
 const SETTINGS = [
   { key: 'messagingOff', label: 'messagingOn', help: 'messagingOnHelp', inverted: true },
-  { key: 'emailsOff', label: 'emailsOn', inverted: true },
+  {
+    key: 'emailNotifications',
+    label: 'emails',
+    help: 'emailsHelp',
+    choices: { default: 'emailDefault', conversation: 'emailConversation', digest: 'emailDigest', none: 'emailNone' },
+  },
   { key: 'readReceiptsOff', label: 'receiptsOn', help: 'receiptsOnHelp', inverted: true },
 ];
+
+// What "the site's default" is, in words, from GET /api/messaging/options
+// (absent from an older server: the choice then says only "Site default").
+const DEFAULT_MODE = { conversation: 'emailModeConversation', digest: 'emailModeDigest', none: 'emailModeNone' };
 
 export function Settings() {
   const [prefs, setPrefs] = useState(null);
@@ -43,25 +53,29 @@ export function Settings() {
       {prefs === null && !status && <p role="status">{t('loading')}</p>}
       {prefs && (
         <form class="stack" onSubmit={(e) => e.preventDefault()}>
-          {SETTINGS.filter((s) => s.key in prefs).map((s) => (
-            <div key={s.key}>
-              <label class="check">
-                <input
-                  type="checkbox"
-                  name={s.key}
-                  checked={s.inverted ? !prefs[s.key] : !!prefs[s.key]}
-                  aria-describedby={s.help ? s.key + '-help' : undefined}
-                  onChange={(e) => change(s.key, s.inverted ? !e.currentTarget.checked : e.currentTarget.checked)}
-                />
-                {t(s.label)}
-              </label>
-              {s.help && (
-                <p class="hint" id={s.key + '-help'}>
-                  {t(s.help)}
-                </p>
-              )}
-            </div>
-          ))}
+          {SETTINGS.filter((s) => s.key in prefs).map((s) =>
+            s.choices ? (
+              <Choice key={s.key} setting={s} value={prefs[s.key]} onChange={(v) => change(s.key, v)} />
+            ) : (
+              <div key={s.key}>
+                <label class="check">
+                  <input
+                    type="checkbox"
+                    name={s.key}
+                    checked={s.inverted ? !prefs[s.key] : !!prefs[s.key]}
+                    aria-describedby={s.help ? s.key + '-help' : undefined}
+                    onChange={(e) => change(s.key, s.inverted ? !e.currentTarget.checked : e.currentTarget.checked)}
+                  />
+                  {t(s.label)}
+                </label>
+                {s.help && (
+                  <p class="hint" id={s.key + '-help'}>
+                    {t(s.help)}
+                  </p>
+                )}
+              </div>
+            ),
+          )}
         </form>
       )}
       <p role="status" class="status">
@@ -71,5 +85,29 @@ export function Settings() {
         <Link href="/blocked">{t('blockedPeople')}</Link>
       </p>
     </section>
+  );
+}
+
+// Choice is one setting of a few values: radio buttons in a fieldset, so
+// a screen reader announces the question with each answer.
+function Choice({ setting: s, value, onChange }) {
+  const site = DEFAULT_MODE[options.value.emailNotifications];
+  return (
+    <fieldset aria-describedby={s.help ? s.key + '-help' : undefined}>
+      <legend>{t(s.label)}</legend>
+      {Object.entries(s.choices).map(([v, label]) => (
+        <div key={v}>
+          <label class="check">
+            <input type="radio" name={s.key} value={v} checked={value === v} onChange={() => onChange(v)} />
+            {t(label, { site: site ? t(site) : '' })}
+          </label>
+        </div>
+      ))}
+      {s.help && (
+        <p class="hint" id={s.key + '-help'}>
+          {t(s.help)}
+        </p>
+      )}
+    </fieldset>
   );
 }
