@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pocketbase/pocketbase/core"
 )
 
 // recorder is a Go channel that keeps what it is given; it fails while
@@ -251,4 +252,56 @@ func TestChannels_Names(t *testing.T) {
 	if _, err := messaging.Register(f.app, messaging.Config{WebhookURL: "ftp://x"}); err == nil {
 		t.Error("Config with a bad WebhookURL accepted")
 	}
+}
+
+// The channel migrations go down and up again: down drops the other
+// channels' rows (their windows can't share the old index) and the
+// fields, keeps the email rows; up brings the per-channel window back.
+func TestSchema_ChannelsDownUp(t *testing.T) {
+	t.Parallel()
+	ch := &recorder{name: "chat"}
+	nf := newNotifyFixture(t, messaging.Config{Channels: []messaging.Channel{ch}})
+	nf.setWebhook("https://example.com/x", testSecret, true)
+	nf.start("alice", []string{"bob"}, "", "hello")
+	nf.step(0)
+	if s := nf.states(); s["waiting"] != 3 {
+		t.Fatalf("states %v, want email, chat and webhook windows", s)
+	}
+	nf.must(nf.app.RunInTransaction(func(tx core.App) error {
+		if err := messaging.MigrateWebhookSettingsDownForTest(tx); err != nil {
+			return err
+		}
+		return messaging.MigrateChannelsDownForTest(tx)
+	}))
+	n, err := nf.app.FindCollectionByNameOrId(messaging.CollectionNameNotifications)
+	nf.must(err)
+	s, err := nf.app.FindCollectionByNameOrId(messaging.CollectionNameSettings)
+	nf.must(err)
+	if n.Fields.GetByName("channel") != nil || s.Fields.GetByName("webhook_secret") != nil {
+		t.Fatal("down left the channel or webhook fields")
+	}
+	if got := nf.states(); got["waiting"] != 1 {
+		t.Fatalf("states after down %v, want the email window alone", got)
+	}
+	nf.must(nf.app.RunInTransaction(func(tx core.App) error {
+		if err := messaging.MigrateChannelsUpForTest(tx); err != nil {
+			return err
+		}
+		return messaging.MigrateWebhookSettingsUpForTest(tx)
+	}))
+	nf.send("alice", mustThreadOf(nf, "bob"), "again")
+	nf.step(0)
+	nf.step(notifyDelay + time.Second)
+	nf.wantMails("bob", 1)
+	if got := ch.to(nf.id("bob")); len(got) != 1 || got[0].Count != 1 { // its new window opens at the new message
+		t.Errorf("chat after up: %+v", got)
+	}
+}
+
+// mustThreadOf is the one thread the named user is in.
+func mustThreadOf(nf *notifyFixture, name string) string {
+	nf.t.Helper()
+	r, err := nf.app.FindFirstRecordByData(messaging.CollectionNameThreadMembers, "user", nf.id(name))
+	nf.must(err)
+	return r.GetString("thread")
 }
