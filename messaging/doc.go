@@ -55,7 +55,11 @@
 // are notify.go (the outbox row, the modes, closing windows on read),
 // notify_worker.go (the worker: fan-out into windows, cleanup),
 // notify_email.go (sending a window's email, retries), notify_digest.go
-// (the daily digest) and notify_templates.go (the site's templates). What a live client needs:
+// (the daily digest) and notify_templates.go (the site's templates);
+// channels besides email are channels.go (the Channel interface,
+// Notification, OnNotify, registration), channel_delivery.go (their
+// windows in the same queue, composing and delivering) and webhook.go
+// (the signed webhook and its settings). What a live client needs:
 // idempotent sends with a client key are client_keys.go, the after= and
 // around= cursors are message_cursors.go, and marking read up to a message
 // is read_up_to.go. The signed one-click links in notification emails

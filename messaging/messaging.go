@@ -90,8 +90,19 @@ type Config struct {
 	EmailNotifications string
 
 	// NotificationsOff turns the notification pipeline off: no outbox
-	// rows, no worker, no email.
+	// rows, no worker, no email, no other channel.
 	NotificationsOff bool
+
+	// Channels are notification channels besides email (channels.go);
+	// Messaging.AddChannel adds more.
+	Channels []Channel
+
+	// WebhookURL, WebhookSecret and WebhookIncludeText are the built-in
+	// webhook's defaults (webhook.go): off, with no text; the settings
+	// record overrides them.
+	WebhookURL         string
+	WebhookSecret      string
+	WebhookIncludeText bool
 
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
@@ -123,6 +134,8 @@ type Messaging struct {
 	// notify is the notification worker (notify_worker.go); nil when
 	// NotificationsOff.
 	notify *notifier
+	// chans are the notification channels besides email (channels.go).
+	chans channels
 	// cmd is the "messaging" CLI command (see Command).
 	cmd *cobra.Command
 
@@ -229,6 +242,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onUnblock:      &hook.Hook[*BlockEvent]{},
 	}
 
+	if err := m.initChannels(config.Channels); err != nil {
+		return nil, err
+	}
 	m.bindSendingHooks()
 	m.bindMessageDeletionHooks()
 	m.bindFormatHooks()

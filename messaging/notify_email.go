@@ -39,6 +39,8 @@ type claimedRow struct {
 	Thread   string `db:"thread"`
 	Day      string `db:"day"`
 	FirstSeq int    `db:"first_seq"`
+	// Channel is "" for email, else a channel's name (channels.go).
+	Channel  string `db:"channel"`
 	Attempts int    `db:"attempts"`
 }
 
@@ -50,7 +52,7 @@ func (n *notifier) sendDue(now time.Time) (more bool, err error) {
 			next_attempt = {:lease}, updated = {:now}
 		WHERE id IN (SELECT id FROM messaging_notifications
 			WHERE state IN ('waiting', 'retry', 'sending') AND next_attempt <= {:now} ORDER BY next_attempt LIMIT {:n})
-		RETURNING id, kind, user, thread, day, first_seq, attempts`).
+		RETURNING id, kind, user, thread, day, first_seq, attempts, channel`).
 		Bind(dbx.Params{"lease": dbTime(now.Add(sendLease)), "now": dbTime(now), "n": sendsPerStep}).All(&rows)
 	if err != nil {
 		return false, err
@@ -71,6 +73,10 @@ func (n *notifier) sendDue(now time.Time) (more bool, err error) {
 func (n *notifier) sendOne(r claimedRow, now time.Time) {
 	if r.Attempts > maxAttempts {
 		n.finish(r, stateFailed, "gave up after "+strconv.Itoa(maxAttempts)+" attempts", now)
+		return
+	}
+	if r.Channel != emailChannel {
+		n.deliverChannel(r, now)
 		return
 	}
 	var msg *mailer.Message
@@ -154,11 +160,12 @@ func (n *notifier) findRecipient(user, thread string) (rc recipient, ok bool, er
 // windowMessagesSQL is the messages a conversation window covers (m:
 // messages): by someone else, not deleted, not system notes, from
 // {:from} on, not from someone the recipient blocks, and not in the range
-// of another email to them about this thread (sent, or being sent).
+// of another email (another delivery on the same {:channel}) to them about
+// this thread (sent, or being sent).
 const windowMessagesSQL = `m.thread = {:thread} AND m.seq >= {:from} AND m.author != '' AND m.author != {:user}
 	AND m.deleted = FALSE AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = {:user} AND b.blocked = m.author)
 	AND NOT EXISTS (SELECT 1 FROM messaging_notifications w WHERE w.user = {:user} AND w.thread = {:thread}
-		AND w.id != {:id} AND w.state IN ('sent', 'sending') AND m.seq BETWEEN w.first_seq AND w.last_seq)`
+		AND w.id != {:id} AND w.channel = {:channel} AND w.state IN ('sent', 'sending') AND m.seq BETWEEN w.first_seq AND w.last_seq)`
 
 // composeConversation builds the email of a conversation window, or nil
 // and the final state when there is nothing left to say.
@@ -172,7 +179,7 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 		return nil, stateSkipped, nil
 	}
 	from := max(r.FirstSeq, rc.LastReadSeq+1)
-	params := dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID}
+	params := dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "channel": emailChannel}
 	var count, lastSeq int
 	err = app.DB().NewQuery(`SELECT COUNT(*), COALESCE(MAX(m.seq), 0) FROM messages m WHERE `+windowMessagesSQL).
 		Bind(params).Row(&count, &lastSeq)
@@ -194,7 +201,7 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 	}
 	err = app.DB().NewQuery(`SELECT author, body, html, created FROM (SELECT m.seq, m.author, m.body, m.html, m.created
 		FROM messages m WHERE ` + windowMessagesSQL + ` ORDER BY m.seq DESC LIMIT {:n}) ORDER BY seq`).
-		Bind(dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "n": shownMessages}).All(&shown)
+		Bind(dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "channel": emailChannel, "n": shownMessages}).All(&shown)
 	if err != nil {
 		return nil, "", err
 	}

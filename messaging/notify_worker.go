@@ -247,6 +247,11 @@ func (n *notifier) fanOutRow(tx core.App, row *outboxRow, limit int, now time.Ti
 		if _, err := tx.DB().NewQuery(q).Bind(params).Execute(); err != nil {
 			return 0, false, err
 		}
+		if row.Kind == outboxMessage {
+			if err := n.fanOutChannels(tx, params); err != nil {
+				return 0, false, err
+			}
+		}
 		row.Cursor = users[len(users)-1]
 	}
 	done = len(users) < limit

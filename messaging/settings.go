@@ -50,6 +50,12 @@ type Limits struct {
 	DigestHour         int            `json:"digest_hour"`
 	EmailNotifications string         `json:"email_notifications"`
 	EmailTemplates     emailTemplates `json:"email_templates"`
+	// The webhook (webhook.go): its URL ("" off), its signing secret
+	// (json "-": never in in_force nor any response) and whether its
+	// payload carries message text.
+	WebhookURL         string `json:"webhook_url"`
+	WebhookSecret      string `json:"-"`
+	WebhookIncludeText bool   `json:"webhook_include_text"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -86,6 +92,9 @@ var settings = []setting{
 	templateSetting("digest_subject_template", false, func(t *emailTemplates) *string { return &t.DigestSubject }),
 	templateSetting("digest_text_template", false, func(t *emailTemplates) *string { return &t.DigestText }),
 	templateSetting("digest_html_template", true, func(t *emailTemplates) *string { return &t.DigestHTML }),
+	webhookSecretSetting,
+	webhookURLSetting,
+	webhookTextSetting,
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -162,6 +171,9 @@ func (m *Messaging) defaultLimits() Limits {
 		NotifyDelaySeconds: max(m.config.NotifyDelaySeconds, 0),
 		DigestHour:         m.config.DigestHour,
 		EmailNotifications: m.config.EmailNotifications,
+		WebhookURL:         m.config.WebhookURL,
+		WebhookSecret:      m.config.WebhookSecret,
+		WebhookIncludeText: m.config.WebhookIncludeText,
 	}
 }
 
