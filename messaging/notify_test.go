@@ -63,19 +63,28 @@ func TestNotify_WindowCoalescesMessages(t *testing.T) {
 	}
 	nf.wantMails("alice", 0)
 
-	// The next message opens a new window: one more email, about it alone,
-	// with a block link since it has one sender.
+	// Only the first unread message opens a window: while carol and bob
+	// haven't read what they were emailed about, more messages send nothing.
 	nf.send("alice", thread.Id, "fourth")
 	nf.step(0)
 	nf.step(2*notifyDelay + time.Second)
+	nf.wantMails("carol", 1)
+	nf.wantMails("bob", 1)
+
+	// Once carol has read, the next message opens a new window: one more
+	// email, about it alone, with a block link since it has one sender.
+	nf.must(nf.pm.MarkRead(nf.id("carol"), thread.Id))
+	nf.send("alice", thread.Id, "fifth")
+	nf.step(2*notifyDelay + 2*time.Second)
+	nf.step(3*notifyDelay + 3*time.Second)
 	m = nf.wantMails("carol", 2)[1]
 	if want := "1 new message from Alice in 'Team'"; m.Subject != want {
 		t.Errorf("subject %q, want %q", m.Subject, want)
 	}
-	if strings.Contains(m.Text, "third") || !strings.Contains(m.Text, appURL+"/b/"+nf.id("carol")+"/"+nf.id("alice")) {
+	if strings.Contains(m.Text, "fourth") || !strings.Contains(m.Text, appURL+"/b/"+nf.id("carol")+"/"+nf.id("alice")) {
 		t.Errorf("second email:\n%s", m.Text)
 	}
-	nf.wantMails("bob", 2)
+	nf.wantMails("bob", 1)
 }
 
 // Nobody who read in the meantime, muted, opted out, left, blocked the

@@ -278,7 +278,11 @@ const recipientModeSQL = `CASE WHEN COALESCE(p.messaging_off, FALSE) THEN 'none'
 // who has not read it, hasn't muted the thread, hasn't blocked the author,
 // has an email address and is in conversation mode. A member with a
 // window open already is left alone (the unique index): the window is
-// fixed.
+// fixed. So is a member who was emailed about messages they still haven't
+// read: only the first unread message opens a window, so someone who
+// stays away gets one email per conversation until they read it, however
+// long the conversation (or a sender timing a message to each window)
+// goes on.
 const fanOutMessageSQL = `INSERT OR IGNORE INTO messaging_notifications
 	(id, kind, user, thread, day, state, first_seq, last_seq, count, due, attempts, last_error, sent_at, next_attempt, created, updated)
 	SELECT ` + newIDSQL + `, 'conversation', tm.user, tm.thread, '', 'waiting', {:seq}, 0, 0, {:due}, 0, '', '', {:due}, {:now}, {:now}
@@ -287,7 +291,9 @@ const fanOutMessageSQL = `INSERT OR IGNORE INTO messaging_notifications
 	WHERE tm.thread = {:thread} AND tm.user > {:from} AND tm.user <= {:to}
 		AND tm.user != {:author} AND tm."left" = FALSE AND tm.muted = FALSE AND tm.last_read_seq < {:seq}
 		AND u.email != '' AND ` + recipientModeSQL + ` = 'conversation'
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = tm.user AND b.blocked = {:author})`
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = tm.user AND b.blocked = {:author})
+		AND NOT EXISTS (SELECT 1 FROM messaging_notifications n WHERE n.user = tm.user AND n.thread = tm.thread
+			AND n.channel = '' AND n.kind = 'conversation' AND n.state = 'sent' AND n.last_seq > tm.last_read_seq)`
 
 // fanOutDigestSQL queues today's digest for each user in (from, to] in
 // digest mode with an unread message in a conversation they haven't muted.
