@@ -45,6 +45,6 @@ go vet ./...
 # from it. A test that starts goroutines must carry one of these words in
 # its name (messaging/race_names_test.go checks).
 RACE_TESTS='Concurren|Realtime|Live|WhileSending'
-go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/messaging$')
-go test -count=1 -timeout 20m ./messaging
-go test -race -count=1 -timeout 20m -run "$RACE_TESTS" ./messaging
+go test -race -count=1 -timeout 30m $(go list ./... | grep -v '/messaging$')
+go test -count=1 -timeout 30m ./messaging
+go test -race -count=1 -timeout 30m -run "$RACE_TESTS" ./messaging
