@@ -59,6 +59,16 @@ func goals(rep *Report, p plan) []Goal {
 		addGoal(fmt.Sprintf("server RSS with %d SSE clients", kmax), "≤ 300 MB",
 			fmt.Sprintf("%.0f MB (peak %.0f MB; anonymous %.0f MB, file-backed %.0f MB)", r.RSSMB, r.PeakRSSMB, r.AnonRSSMB, r.FileRSSMB), r.RSSMB <= 300)
 	}
+	if on, off := find(rep, "send(notify on)", large, 0), find(rep, "send(notify off)", large, 0); on != nil && off != nil {
+		addGoal("send throughput, notifications on vs off", "≥ 0.9×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; %d emails sent during the measure)", on.RatioRPS, on.RPS, off.RPS, on.Mails),
+			on.RatioRPS >= 0.9 && on.Mails > 0)
+	}
+	if on, off := find(rep, "group(notify on)", large, 0), find(rep, "group(notify off)", large, 0); on != nil && off != nil {
+		addGoal(fmt.Sprintf("send to a %d-member group, notifications on vs off", on.GroupSize), "≥ 0.9×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; p99 %.1f vs %.1f ms)", on.RatioRPS, on.RPS, off.RPS, on.P99, off.P99),
+			on.RatioRPS >= 0.9)
+	}
 	for _, s := range rep.Seeding {
 		if s.Dataset == large {
 			addGoal(fmt.Sprintf("seeding %d messages", s.Messages), "≤ 60 s",
@@ -79,12 +89,17 @@ func printReport(w io.Writer, rep *Report) {
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	ratio := func(v float64) string {
+		if v == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f×", v)
+	}
+	var notify []Result
 	for _, r := range rep.Results {
-		ratio := func(v float64) string {
-			if v == 0 {
-				return "-"
-			}
-			return fmt.Sprintf("%.2f×", v)
+		if slices.Contains(notifyMeasures, r.Measure) {
+			notify = append(notify, r)
+			continue
 		}
 		ref := r.Ref
 		if ref == "" {
@@ -101,6 +116,10 @@ func printReport(w io.Writer, rep *Report) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if len(notify) > 0 {
+		printNotify(w, notify, ratio)
+		fmt.Fprintln(w)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "goal\ttarget\tmeasured\tmet")
 	for _, g := range rep.Goals {
@@ -109,6 +128,32 @@ func printReport(w io.Writer, rep *Report) {
 			met = "met"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Goal, g.Target, g.Measured, met)
+	}
+	tw.Flush()
+}
+
+// printNotify prints the notification measures: the emails the sink got
+// during the measure, and the wait for the queue to empty after it.
+func printNotify(w io.Writer, rs []Result, ratio func(float64) string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "notifications\tdataset\tgroup\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\temails in measure\temails/s\tdrain s\tdrain emails\tdrain emails/s\tleft (outbox/notifications)\t")
+	for _, r := range rs {
+		ref, group, mails, drain, dmails, drate, left := "-", "-", "-", "-", "-", "-", "-"
+		if r.Ref != "" {
+			ref = r.Ref
+		}
+		if r.GroupSize > 0 {
+			group = fmt.Sprint(r.GroupSize)
+		}
+		if r.Ref != "" { // the "on" measures
+			mails = fmt.Sprintf("%d\t%.1f", r.Mails, r.MailsPerSec)
+			drain, dmails, drate = fmt.Sprintf("%.1f", r.DrainSeconds), fmt.Sprint(r.DrainMails), fmt.Sprintf("%.1f", r.DrainMailsPerSec)
+			left = fmt.Sprintf("%d/%d", r.LeftOutbox, r.LeftNotifications)
+		} else {
+			mails = "-\t-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Measure, r.Dataset, group, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), mails, drain, dmails, drate, left)
 	}
 	tw.Flush()
 }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+)
+
+// The notification measures: the same send workload on a server with the
+// notification pipeline off (messaging.Config.NotificationsOff) and on,
+// with a notification delay of 0 (every window is due at once) and the
+// app's SMTP settings pointed at a local sink that accepts everything, so
+// the worker fans out and really sends while the senders are measured.
+// Both servers run profserve (MSGBENCH_NOTIFICATIONS=off for the
+// baseline), on the same data, one after the other (off first).
+//
+//   - send(notify off|on): the send measure's 16 threads of 2–5 members.
+//     After "on", the time the worker takes to empty the queue.
+//   - group(notify off|on): every worker posts to one group of
+//     groupSize members (1,000 at full size), as a different member.
+
+// notifyMeasures names the measures, in the order they run.
+var notifyMeasures = []string{"send(notify off)", "group(notify off)", "send(notify on)", "group(notify on)"}
+
+// notifyOffEnv is the profserve environment of the baseline server.
+const notifyOffEnv = "MSGBENCH_NOTIFICATIONS=off"
+
+func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset, groupSize int, add func(Result), logf func(string, ...any)) error {
+	sink, err := startSMTPSink()
+	if err != nil {
+		return err
+	}
+	defer sink.close()
+
+	srv, err := startServer(ctx, bin, dataDir, []string{notifyOffEnv})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if srv != nil {
+			srv.stop()
+		}
+	}()
+	a := newAPI(srv.base)
+	if err := a.loginSuperuser(ctx); err != nil {
+		return err
+	}
+	// Delay 0 (-1 in the settings record: no delay), everyone in
+	// conversation mode, groups as large as the measure's.
+	if err := a.do(ctx, "PATCH", "/api/collections/messaging_settings/records/messagingconfig", a.superuser,
+		map[string]any{"notify_delay_seconds": -1, "email_notifications": "conversation", "max_group_size": groupSize}, nil); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	if err := a.do(ctx, "PATCH", "/api/settings", a.superuser, map[string]any{"smtp": map[string]any{
+		"enabled": true, "host": sink.host, "port": sink.port, "tls": false}}, nil); err != nil {
+		return fmt.Errorf("SMTP settings: %w", err)
+	}
+	fx, toks, err := loadFixture(ctx, a, cfg.Conc)
+	if err != nil {
+		return err
+	}
+	group, err := makeGroup(ctx, a, toks, groupSize, cfg.Conc)
+	if err != nil {
+		return err
+	}
+	logf("%s: notifications: group %s of %d members; SMTP sink on %s", ds.Name, group[0].thread, groupSize, sink.addr())
+
+	var seq atomic.Int64
+	post := func(members []member) func(ctx context.Context, w, i int) error {
+		return func(ctx context.Context, w, i int) error {
+			m := members[w%len(members)]
+			return a.do(ctx, "POST", "/api/messaging/threads/"+m.thread+"/messages", m.token,
+				map[string]string{"body": fmt.Sprintf("bench notify %d", seq.Add(1))}, nil)
+		}
+	}
+	measure := func(name string, fn func(ctx context.Context, w, i int) error) Result {
+		// The sink's count when the warm-up ends and when the measure
+		// does: the emails sent during the measuring window.
+		warm := min(cfg.Duration/5, 2*time.Second)
+		var atWarm atomic.Int64
+		timer := time.AfterFunc(warm, func() { atWarm.Store(sink.count()) })
+		st := load(ctx, cfg.Conc, cfg.Duration, 0, fn)
+		timer.Stop()
+		mails := int(sink.count() - atWarm.Load())
+		r := Result{Measure: name, Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
+			Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+		if st.Seconds > 0 {
+			r.Mails, r.MailsPerSec = mails, float64(mails)/st.Seconds
+		}
+		return r
+	}
+	offSend := measure("send(notify off)", post(fx.senders))
+	add(offSend)
+	offGroup := measure("group(notify off)", post(group))
+	offGroup.GroupSize = groupSize
+	add(offGroup)
+
+	srv.stop()
+	srv = nil
+	if srv, err = startServer(ctx, bin, dataDir, nil); err != nil {
+		return err
+	}
+	a.base = srv.base
+
+	onSend := withRef(measure("send(notify on)", post(fx.senders)), offSend)
+	if err := drain(ctx, a, sink, &onSend, 2*time.Minute); err != nil {
+		return err
+	}
+	add(onSend)
+	onGroup := withRef(measure("group(notify on)", post(group)), offGroup)
+	onGroup.GroupSize = groupSize
+	// A bounded wait: the group's queue is the measure's messages times
+	// the members who have not read them.
+	if err := drain(ctx, a, sink, &onGroup, min(max(10*cfg.Duration, 10*time.Second), time.Minute)); err != nil {
+		return err
+	}
+	add(onGroup)
+	if cfg.Keep {
+		logf("%s: notification server log in %s", ds.Name, filepath.Join(filepath.Dir(dataDir), "server.log"))
+	}
+	return nil
+}
+
+// withRef sets r's reference and ratios.
+func withRef(r, ref Result) Result {
+	r.Ref = ref.Measure
+	if ref.RPS > 0 {
+		r.RatioRPS = r.RPS / ref.RPS
+	}
+	if ref.P99 > 0 {
+		r.RatioP99 = r.P99 / ref.P99
+	}
+	return r
+}
+
+// makeGroup starts a group of size members (the first users by email) and
+// returns one sending member per worker, each a different member.
+func makeGroup(ctx context.Context, a *api, toks *tokens, size, conc int) ([]member, error) {
+	users, err := a.userIDs(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) < size {
+		return nil, fmt.Errorf("a %d-member group needs %d users, the dataset has %d", size, size, len(users))
+	}
+	senders := min(conc, size)
+	tokList, err := toks.getAll(ctx, users[:senders])
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Thread struct{ ID string }
+	}
+	if err := a.do(ctx, "POST", "/api/messaging/threads", tokList[0],
+		map[string]any{"recipients": users[1:], "subject": "Everyone", "body": "Welcome, everyone."}, &out); err != nil {
+		return nil, fmt.Errorf("starting the group: %w", err)
+	}
+	ms := make([]member, senders)
+	for i := range ms {
+		ms[i] = member{user: users[i], thread: out.Thread.ID, token: tokList[i]}
+	}
+	return ms, nil
+}
+
+// queued counts the notification work left: pending outbox rows and
+// notifications waiting, being sent or to retry.
+func queued(ctx context.Context, a *api) (outbox, notifications int, err error) {
+	count := func(coll, filter string) (int, error) {
+		var out struct{ TotalItems int }
+		q := url.Values{"filter": {filter}, "perPage": {"1"}, "fields": {"id"}}
+		err := a.do(ctx, "GET", "/api/collections/"+coll+"/records?"+q.Encode(), a.superuser, nil, &out)
+		return out.TotalItems, err
+	}
+	if outbox, err = count("messaging_outbox", "state='pending'"); err != nil {
+		return 0, 0, err
+	}
+	notifications, err = count("messaging_notifications", "state='waiting'||state='sending'||state='retry'")
+	return outbox, notifications, err
+}
+
+// drain waits, at most limit, for the worker to empty the queue after a
+// measure, and records in r how long it took, the emails sent meanwhile,
+// and what was left if it did not finish.
+func drain(ctx context.Context, a *api, sink *smtpSink, r *Result, limit time.Duration) error {
+	began, from := time.Now(), sink.count()
+	for {
+		ob, nt, err := queued(ctx, a)
+		if err != nil {
+			return fmt.Errorf("reading the queue: %w", err)
+		}
+		elapsed := time.Since(began)
+		if ob+nt == 0 || elapsed >= limit {
+			r.DrainSeconds = elapsed.Seconds()
+			r.DrainMails = int(sink.count() - from)
+			if r.DrainSeconds > 0 {
+				r.DrainMailsPerSec = float64(r.DrainMails) / r.DrainSeconds
+			}
+			r.LeftOutbox, r.LeftNotifications = ob, nt
+			r.Drained = ob+nt == 0
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), errors.New("waiting for the notification queue"))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
