@@ -20,6 +20,14 @@ import (
 const (
 	// pollInterval is how often the worker looks for due windows.
 	pollInterval = time.Second
+	// wakeBatch is how long the worker lets messages gather after being
+	// woken by one, and stepYield its pause between steps while work is
+	// waiting: without them a busy site has the worker take the single
+	// write connection for a fan-out and a claim after every message,
+	// between every two senders (msgbench: send 0.6× with notifications
+	// on). Both are far below any notification delay.
+	wakeBatch = 100 * time.Millisecond
+	stepYield = 20 * time.Millisecond
 	// fanOutBatch is the most members one fan-out transaction handles:
 	// a 10,000-member conversation is 20 short transactions, between
 	// which senders get the write lock.
@@ -104,7 +112,7 @@ func (n *notifier) loop(quit, done chan struct{}) {
 			select {
 			case <-quit:
 				return
-			default:
+			case <-time.After(stepYield):
 				continue
 			}
 		}
@@ -112,6 +120,11 @@ func (n *notifier) loop(quit, done chan struct{}) {
 		case <-quit:
 			return
 		case <-n.wake:
+			select {
+			case <-quit:
+				return
+			case <-time.After(wakeBatch):
+			}
 		case <-tick.C:
 		}
 	}

@@ -54,11 +54,14 @@ type config struct {
 	WorkDir  string
 	Keep     bool
 	Profile  bool // run profserve and save a CPU profile of the server per measure
-	// NotifyOnly seeds the last dataset only and runs only the
-	// notification measures (notify.go).
+	// NotifyOnly seeds the first dataset only and runs only the
+	// notification measures (notify.go) on it.
 	NotifyOnly bool
-	Out        io.Writer // the table; nil means stdout
-	Log        io.Writer // progress; nil means stderr
+	// NotifyRounds is how many times the notification measures alternate
+	// off and on (0: the size's default).
+	NotifyRounds int
+	Out          io.Writer // the table; nil means stdout
+	Log          io.Writer // progress; nil means stderr
 }
 
 // plan is what a size runs.
@@ -131,10 +134,11 @@ type Result struct {
 	PeakRSSMB            float64 `json:"peak_rss_mb,omitempty"`
 	AnonRSSMB            float64 `json:"anon_rss_mb,omitempty"`
 	FileRSSMB            float64 `json:"file_rss_mb,omitempty"`
-	// Notification measures only (notify.go): the group's size, the
+	// Notification measures only (notify.go): the round, the group's size, the
 	// emails the SMTP sink received during the measuring window, and
 	// after it how long the worker took to empty the queue (or what it
 	// left when the wait ended).
+	Round             int     `json:"round,omitempty"`
 	GroupSize         int     `json:"group_size,omitempty"`
 	Mails             int     `json:"mails,omitempty"`
 	MailsPerSec       float64 `json:"mails_per_sec,omitempty"`
@@ -176,7 +180,8 @@ func main() {
 	flag.StringVar(&cfg.WorkDir, "workdir", "", "work directory for the data dirs and logs (default: a new temp dir)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	flag.BoolVar(&cfg.Profile, "profile", false, "benchmark ./cmd/msgbench/profserve (the app plus a pprof listener) and save a server CPU profile per measure into the work dir (implies -keep)")
-	flag.BoolVar(&cfg.NotifyOnly, "notify-only", false, "seed only the last dataset and run only the notification measures")
+	flag.BoolVar(&cfg.NotifyOnly, "notify-only", false, "seed only the first dataset and run only the notification measures on it")
+	flag.IntVar(&cfg.NotifyRounds, "notify-rounds", 0, "rounds of the notification measures, each off then on (default 1 small, 2 full)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -195,6 +200,12 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		cfg.Duration = 2 * time.Second
 		if cfg.Size == "full" {
 			cfg.Duration = 15 * time.Second
+		}
+	}
+	if cfg.NotifyRounds == 0 {
+		cfg.NotifyRounds = 1
+		if cfg.Size == "full" {
+			cfg.NotifyRounds = 2
 		}
 	}
 	if cfg.Out == nil {
@@ -237,7 +248,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	// The notification measures run profserve, which can turn the
 	// pipeline off (notify.go).
 	nbin := bin
-	if !cfg.Profile || cfg.Bin != "" {
+	if !cfg.Profile || cfg.Bin != "" || bin == "" {
 		dir := filepath.Join(work, "profserve")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -249,7 +260,9 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	}
 	if cfg.NotifyOnly {
 		bin = nbin
-		p.Datasets = p.Datasets[len(p.Datasets)-1:]
+		// The first dataset: the measures need users (full: 10,000), not
+		// a million messages.
+		p.Datasets = p.Datasets[:1]
 	}
 
 	rep := &Report{Size: cfg.Size, Duration: cfg.Duration.String(), Concurrency: cfg.Conc,

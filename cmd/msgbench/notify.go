@@ -23,8 +23,8 @@ import (
 //   - group(notify off|on): every worker posts to one group of
 //     groupSize members (1,000 at full size), as a different member.
 
-// notifyMeasures names the measures, in the order they run.
-var notifyMeasures = []string{"send(notify off)", "group(notify off)", "send(notify on)", "group(notify on)"}
+// notifyMeasures names the measures.
+var notifyMeasures = []string{"send(notify off)", "send(notify on)", "group(notify off)", "group(notify on)"}
 
 // notifyOffEnv is the profserve environment of the baseline server.
 const notifyOffEnv = "MSGBENCH_NOTIFICATIONS=off"
@@ -36,7 +36,19 @@ func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset,
 	}
 	defer sink.close()
 
-	srv, err := startServer(ctx, bin, dataDir, []string{notifyOffEnv})
+	// With -profile, a CPU profile of the server per measure, as for the
+	// other measures.
+	var env []string
+	pprofAddr := ""
+	if cfg.Profile {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
+		env = append(env, "MSGBENCH_PPROF="+pprofAddr)
+	}
+	srv, err := startServer(ctx, bin, dataDir, append([]string{notifyOffEnv}, env...))
 	if err != nil {
 		return err
 	}
@@ -83,7 +95,14 @@ func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset,
 		warm := min(cfg.Duration/5, 2*time.Second)
 		var atWarm atomic.Int64
 		timer := time.AfterFunc(warm, func() { atWarm.Store(sink.count()) })
+		var done <-chan struct{}
+		if pprofAddr != "" {
+			done = profile(ctx, pprofAddr, cfg.Duration, filepath.Join(filepath.Dir(dataDir), name+".pprof"), logf)
+		}
 		st := load(ctx, cfg.Conc, cfg.Duration, 0, fn)
+		if done != nil {
+			<-done
+		}
 		timer.Stop()
 		mails := int(sink.count() - atWarm.Load())
 		r := Result{Measure: name, Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
@@ -93,32 +112,52 @@ func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset,
 		}
 		return r
 	}
-	offSend := measure("send(notify off)", post(fx.senders))
-	add(offSend)
-	offGroup := measure("group(notify off)", post(group))
-	offGroup.GroupSize = groupSize
-	add(offGroup)
-
-	srv.stop()
-	srv = nil
-	if srv, err = startServer(ctx, bin, dataDir, nil); err != nil {
-		return err
+	// Off then on, cfg.NotifyRounds times (the machine's load drifts, and
+	// the goals compare the means over the rounds): the plain sends'
+	// rounds first, then the group's, whose queue outlasts its wait.
+	restart := func(off bool) error {
+		srv.stop()
+		srv = nil
+		e := env
+		if off {
+			e = append([]string{notifyOffEnv}, env...)
+		}
+		if srv, err = startServer(ctx, bin, dataDir, e); err != nil {
+			return err
+		}
+		a.base = srv.base
+		return nil
 	}
-	a.base = srv.base
-
-	onSend := withRef(measure("send(notify on)", post(fx.senders)), offSend)
-	if err := drain(ctx, a, sink, &onSend, 2*time.Minute); err != nil {
-		return err
+	for _, isGroup := range []bool{false, true} {
+		name, members, size := "send", fx.senders, 0
+		// A bounded wait for the group: its queue is the measure's
+		// messages times the members who have not read them. What is left
+		// runs during the next round's "on" measure (against "on").
+		wait := 2 * time.Minute
+		if isGroup {
+			name, members, size = "group", group, groupSize
+			wait = min(max(2*cfg.Duration, 10*time.Second), time.Minute)
+		}
+		for round := 1; round <= cfg.NotifyRounds; round++ {
+			if isGroup || round > 1 {
+				if err := restart(true); err != nil {
+					return err
+				}
+			}
+			off := measure(name+"(notify off)", post(members))
+			off.Round, off.GroupSize = round, size
+			add(off)
+			if err := restart(false); err != nil {
+				return err
+			}
+			on := withRef(measure(name+"(notify on)", post(members)), off)
+			on.Round, on.GroupSize = round, size
+			if err := drain(ctx, a, sink, &on, wait); err != nil {
+				return err
+			}
+			add(on)
+		}
 	}
-	add(onSend)
-	onGroup := withRef(measure("group(notify on)", post(group)), offGroup)
-	onGroup.GroupSize = groupSize
-	// A bounded wait: the group's queue is the measure's messages times
-	// the members who have not read them.
-	if err := drain(ctx, a, sink, &onGroup, min(max(10*cfg.Duration, 10*time.Second), time.Minute)); err != nil {
-		return err
-	}
-	add(onGroup)
 	if cfg.Keep {
 		logf("%s: notification server log in %s", ds.Name, filepath.Join(filepath.Dir(dataDir), "server.log"))
 	}

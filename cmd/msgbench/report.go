@@ -59,15 +59,17 @@ func goals(rep *Report, p plan) []Goal {
 		addGoal(fmt.Sprintf("server RSS with %d SSE clients", kmax), "≤ 300 MB",
 			fmt.Sprintf("%.0f MB (peak %.0f MB; anonymous %.0f MB, file-backed %.0f MB)", r.RSSMB, r.PeakRSSMB, r.AnonRSSMB, r.FileRSSMB), r.RSSMB <= 300)
 	}
-	if on, off := find(rep, "send(notify on)", large, 0), find(rep, "send(notify off)", large, 0); on != nil && off != nil {
+	// The notification measures ran on one dataset, in rounds: the
+	// ratios of the sums over the rounds.
+	if on, off := notifySum(rep, "send(notify on)"), notifySum(rep, "send(notify off)"); on.RPS > 0 && off.RPS > 0 {
 		addGoal("send throughput, notifications on vs off", "≥ 0.9×",
-			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; %d emails sent during the measure)", on.RatioRPS, on.RPS, off.RPS, on.Mails),
-			on.RatioRPS >= 0.9 && on.Mails > 0)
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s, %d round(s); %d emails sent during the measures)", on.RPS/off.RPS, on.RPS, off.RPS, on.Round, on.Mails),
+			on.RPS/off.RPS >= 0.9 && on.Mails > 0)
 	}
-	if on, off := find(rep, "group(notify on)", large, 0), find(rep, "group(notify off)", large, 0); on != nil && off != nil {
+	if on, off := notifySum(rep, "group(notify on)"), notifySum(rep, "group(notify off)"); on.RPS > 0 && off.RPS > 0 {
 		addGoal(fmt.Sprintf("send to a %d-member group, notifications on vs off", on.GroupSize), "≥ 0.9×",
-			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; p99 %.1f vs %.1f ms)", on.RatioRPS, on.RPS, off.RPS, on.P99, off.P99),
-			on.RatioRPS >= 0.9)
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; worst p99 %.1f vs %.1f ms)", on.RPS/off.RPS, on.RPS, off.RPS, on.P99, off.P99),
+			on.RPS/off.RPS >= 0.9)
 	}
 	for _, s := range rep.Seeding {
 		if s.Dataset == large {
@@ -136,7 +138,7 @@ func printReport(w io.Writer, rep *Report) {
 // during the measure, and the wait for the queue to empty after it.
 func printNotify(w io.Writer, rs []Result, ratio func(float64) string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "notifications\tdataset\tgroup\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\temails in measure\temails/s\tdrain s\tdrain emails\tdrain emails/s\tleft (outbox/notifications)\t")
+	fmt.Fprintln(tw, "notifications\tdataset\tround\tgroup\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\temails in measure\temails/s\tdrain s\tdrain emails\tdrain emails/s\tleft (outbox/notifications)\t")
 	for _, r := range rs {
 		ref, group, mails, drain, dmails, drate, left := "-", "-", "-", "-", "-", "-", "-"
 		if r.Ref != "" {
@@ -152,8 +154,28 @@ func printNotify(w io.Writer, rs []Result, ratio func(float64) string) {
 		} else {
 			mails = "-\t-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Measure, r.Dataset, group, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), mails, drain, dmails, drate, left)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Measure, r.Dataset, r.Round, group, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), mails, drain, dmails, drate, left)
 	}
 	tw.Flush()
+}
+
+// notifySum adds up a notification measure's rounds: mean req/s, worst
+// p99, total emails; Round is the number of rounds.
+func notifySum(rep *Report, measure string) Result {
+	var sum Result
+	for _, r := range rep.Results {
+		if r.Measure != measure {
+			continue
+		}
+		sum.Round++
+		sum.RPS += r.RPS
+		sum.P99 = max(sum.P99, r.P99)
+		sum.Mails += r.Mails
+		sum.GroupSize = r.GroupSize
+	}
+	if sum.Round > 0 {
+		sum.RPS /= float64(sum.Round)
+	}
+	return sum
 }
