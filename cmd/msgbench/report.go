@@ -90,7 +90,9 @@ func printReport(w io.Writer, rep *Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	if slices.ContainsFunc(rep.Results, func(r Result) bool { return !slices.Contains(notifyMeasures, r.Measure) }) {
+		fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	}
 	ratio := func(v float64) string {
 		if v == 0 {
 			return "-"
