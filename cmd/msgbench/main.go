@@ -274,6 +274,10 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		}
 	}
 	rep.Goals = goals(rep, p)
+	if cfg.NotifyOnly {
+		// The seeding goal is the full set's (1,000,000 messages).
+		rep.Goals = slices.DeleteFunc(rep.Goals, func(g Goal) bool { return strings.HasPrefix(g.Goal, "seeding") })
+	}
 	printReport(cfg.Out, rep)
 	if cfg.JSON != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
