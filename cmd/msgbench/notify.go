@@ -205,8 +205,10 @@ func makeGroup(ctx context.Context, a *api, toks *tokens, size, conc int) ([]mem
 	return ms, nil
 }
 
-// queued counts the notification work left: pending outbox rows and
-// notifications waiting, being sent or to retry.
+// queued counts the notification work due: pending outbox rows and
+// notifications being sent, or waiting or to retry whose time has come.
+// Rows due later are not the measure's: the app's own 5-minute windows
+// opened by the measures before these, say.
 func queued(ctx context.Context, a *api) (outbox, notifications int, err error) {
 	count := func(coll, filter string) (int, error) {
 		var out struct{ TotalItems int }
@@ -214,16 +216,16 @@ func queued(ctx context.Context, a *api) (outbox, notifications int, err error) 
 		err := a.do(ctx, "GET", "/api/collections/"+coll+"/records?"+q.Encode(), a.superuser, nil, &out)
 		return out.TotalItems, err
 	}
-	if outbox, err = count("messaging_outbox", "state='pending'"); err != nil {
+	if outbox, err = count("messaging_outbox", "state='pending'&&next_attempt<=@now"); err != nil {
 		return 0, 0, err
 	}
-	notifications, err = count("messaging_notifications", "state='waiting'||state='sending'||state='retry'")
+	notifications, err = count("messaging_notifications", "state='sending'||((state='waiting'||state='retry')&&next_attempt<=@now)")
 	return outbox, notifications, err
 }
 
-// drain waits, at most limit, for the worker to empty the queue after a
-// measure, and records in r how long it took, the emails sent meanwhile,
-// and what was left if it did not finish.
+// drain waits, at most limit, for the worker to empty the queue (of due
+// work) after a measure, and records in r how long it took, the emails
+// sent meanwhile, and what was left if it did not finish.
 func drain(ctx context.Context, a *api, sink *smtpSink, r *Result, limit time.Duration) error {
 	began, from := time.Now(), sink.count()
 	for {
