@@ -47,6 +47,15 @@ type claimedRow struct {
 // sendDue claims up to sendsPerStep due rows and sends them one by one.
 func (n *notifier) sendDue(now time.Time) (more bool, err error) {
 	app := n.m.app
+	// A read first: the claim is a write, and most steps of a busy site
+	// have nothing due.
+	var due int
+	err = app.DB().NewQuery(`SELECT COUNT(*) FROM (SELECT 1 FROM messaging_notifications
+		WHERE state IN ('waiting', 'retry', 'sending') AND next_attempt <= {:now} LIMIT 1)`).
+		Bind(dbx.Params{"now": dbTime(now)}).Row(&due)
+	if err != nil || due == 0 {
+		return false, err
+	}
 	var rows []claimedRow
 	err = app.DB().NewQuery(`UPDATE messaging_notifications SET state = 'sending', attempts = attempts + 1,
 			next_attempt = {:lease}, updated = {:now}

@@ -53,28 +53,39 @@ type config struct {
 	Bin      string
 	WorkDir  string
 	Keep     bool
-	Profile  bool      // run profserve and save a CPU profile of the server per measure
-	Out      io.Writer // the table; nil means stdout
-	Log      io.Writer // progress; nil means stderr
+	Profile  bool // run profserve and save a CPU profile of the server per measure
+	// NotifyOnly seeds the first dataset only and runs only the
+	// notification measures (notify.go) on it.
+	NotifyOnly bool
+	// NotifyRounds is how many times the notification measures alternate
+	// off and on (0: the size's default).
+	NotifyRounds int
+	Out          io.Writer // the table; nil means stdout
+	Log          io.Writer // progress; nil means stderr
 }
 
 // plan is what a size runs.
 type plan struct {
 	Datasets []dataset
 	Ks       []int // SSE client counts for the realtime measure, on the last dataset
+	// GroupSize is the group of the notification measures, on the last
+	// dataset.
+	GroupSize int
 }
 
 func plans(size string) (plan, error) {
 	switch size {
 	case "small":
 		return plan{
-			Datasets: []dataset{{"500msg", 200, 500, 500}, {"5kmsg", 200, 500, 5000}},
-			Ks:       []int{0, 50},
+			Datasets:  []dataset{{"500msg", 200, 500, 500}, {"5kmsg", 200, 500, 5000}},
+			Ks:        []int{0, 50},
+			GroupSize: 100,
 		}, nil
 	case "full":
 		return plan{
-			Datasets: []dataset{{"100k", 10000, 100000, 100000}, {"1M", 10000, 100000, 1000000}},
-			Ks:       []int{0, 1000, 5000},
+			Datasets:  []dataset{{"100k", 10000, 100000, 100000}, {"1M", 10000, 100000, 1000000}},
+			Ks:        []int{0, 1000, 5000},
+			GroupSize: 1000,
 		}, nil
 	}
 	return plan{}, fmt.Errorf("unknown -size %q (small or full)", size)
@@ -123,6 +134,20 @@ type Result struct {
 	PeakRSSMB            float64 `json:"peak_rss_mb,omitempty"`
 	AnonRSSMB            float64 `json:"anon_rss_mb,omitempty"`
 	FileRSSMB            float64 `json:"file_rss_mb,omitempty"`
+	// Notification measures only (notify.go): the round, the group's size, the
+	// emails the SMTP sink received during the measuring window, and
+	// after it how long the worker took to empty the queue (or what it
+	// left when the wait ended).
+	Round             int     `json:"round,omitempty"`
+	GroupSize         int     `json:"group_size,omitempty"`
+	Mails             int     `json:"mails,omitempty"`
+	MailsPerSec       float64 `json:"mails_per_sec,omitempty"`
+	DrainSeconds      float64 `json:"drain_seconds,omitempty"`
+	DrainMails        int     `json:"drain_mails,omitempty"`
+	DrainMailsPerSec  float64 `json:"drain_mails_per_sec,omitempty"`
+	Drained           bool    `json:"drained,omitempty"`
+	LeftOutbox        int     `json:"left_outbox,omitempty"`
+	LeftNotifications int     `json:"left_notifications,omitempty"`
 }
 
 // Goal is one line of the issue's goals.
@@ -155,6 +180,8 @@ func main() {
 	flag.StringVar(&cfg.WorkDir, "workdir", "", "work directory for the data dirs and logs (default: a new temp dir)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	flag.BoolVar(&cfg.Profile, "profile", false, "benchmark ./cmd/msgbench/profserve (the app plus a pprof listener) and save a server CPU profile per measure into the work dir (implies -keep)")
+	flag.BoolVar(&cfg.NotifyOnly, "notify-only", false, "seed only the first dataset and run only the notification measures on it")
+	flag.IntVar(&cfg.NotifyRounds, "notify-rounds", 0, "rounds of the notification measures, each off then on (default 1 small, 2 full)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -173,6 +200,12 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		cfg.Duration = 2 * time.Second
 		if cfg.Size == "full" {
 			cfg.Duration = 15 * time.Second
+		}
+	}
+	if cfg.NotifyRounds == 0 {
+		cfg.NotifyRounds = 1
+		if cfg.Size == "full" {
+			cfg.NotifyRounds = 2
 		}
 	}
 	if cfg.Out == nil {
@@ -202,7 +235,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		}
 	}
 	bin := cfg.Bin
-	if bin == "" {
+	if bin == "" && !cfg.NotifyOnly {
 		pkg := "."
 		if cfg.Profile {
 			pkg = "./cmd/msgbench/profserve"
@@ -212,16 +245,39 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 			return nil, err
 		}
 	}
+	// The notification measures run profserve, which can turn the
+	// pipeline off (notify.go).
+	nbin := bin
+	if !cfg.Profile || cfg.Bin != "" || bin == "" {
+		dir := filepath.Join(work, "profserve")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		logf("building ./cmd/msgbench/profserve into %s", dir)
+		if nbin, err = buildApp(dir, "./cmd/msgbench/profserve"); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.NotifyOnly {
+		bin = nbin
+		// The first dataset: the measures need users (full: 10,000), not
+		// a million messages.
+		p.Datasets = p.Datasets[:1]
+	}
 
 	rep := &Report{Size: cfg.Size, Duration: cfg.Duration.String(), Concurrency: cfg.Conc,
 		CPUs: runtime.NumCPU(), Started: time.Now().UTC()}
 	for i, ds := range p.Datasets {
 		last := i == len(p.Datasets)-1
-		if err := runDataset(ctx, cfg, bin, filepath.Join(work, ds.Name), ds, last, p.Ks, rep, logf); err != nil {
+		if err := runDataset(ctx, cfg, bin, nbin, filepath.Join(work, ds.Name), ds, last, p, rep, logf); err != nil {
 			return rep, fmt.Errorf("dataset %s: %w", ds.Name, err)
 		}
 	}
 	rep.Goals = goals(rep, p)
+	if cfg.NotifyOnly {
+		// The seeding goal is the full set's (1,000,000 messages).
+		rep.Goals = slices.DeleteFunc(rep.Goals, func(g Goal) bool { return strings.HasPrefix(g.Goal, "seeding") })
+	}
 	printReport(cfg.Out, rep)
 	if cfg.JSON != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -235,7 +291,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	return rep, nil
 }
 
-func runDataset(ctx context.Context, cfg config, bin, dir string, ds dataset, last bool, ks []int, rep *Report, logf func(string, ...any)) error {
+func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds dataset, last bool, p plan, rep *Report, logf func(string, ...any)) error {
 	dataDir := filepath.Join(dir, "pb_data")
 	if err := os.MkdirAll(filepath.Join(dir, "pb_migrations"), 0o755); err != nil {
 		return err
@@ -261,6 +317,14 @@ func runDataset(ctx context.Context, cfg config, bin, dir string, ds dataset, la
 	// the process checkpoints it on exit.
 	if _, err := appCmd(bin, dataDir, "migrate", "up"); err != nil {
 		return err
+	}
+	add := func(r Result) {
+		rep.Results = append(rep.Results, r)
+		logf("%s: %-8s K=%-5d %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d %s",
+			ds.Name, r.Measure, r.Clients, r.RPS, r.P50, r.P99, r.Errors, r.FirstErr)
+	}
+	if cfg.NotifyOnly {
+		return runNotify(ctx, cfg, nbin, dataDir, ds, p.GroupSize, add, logf)
 	}
 
 	var env []string
@@ -305,11 +369,6 @@ func runDataset(ctx context.Context, cfg config, bin, dir string, ds dataset, la
 		return err
 	}
 
-	add := func(r Result) {
-		rep.Results = append(rep.Results, r)
-		logf("%s: %-8s K=%-5d %8.1f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d %s",
-			ds.Name, r.Measure, r.Clients, r.RPS, r.P50, r.P99, r.Errors, r.FirstErr)
-	}
 	measure := func(name string, fn func(ctx context.Context, w, i int) error) Result {
 		var st stats
 		profiled(name, func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, fn) })
@@ -390,5 +449,11 @@ func runDataset(ctx context.Context, cfg config, bin, dir string, ds dataset, la
 		return err
 	}
 	srv, a.base = fresh, fresh.base
-	return realtime(ctx, cfg, a, srv, fx, toks, ds, ks, send, add, profiled, logf)
+	if err := realtime(ctx, cfg, a, srv, fx, toks, ds, p.Ks, send, add, profiled, logf); err != nil {
+		return err
+	}
+	// Last: the notification measures change the settings (delay, SMTP).
+	srv.stop()
+	srv = nil
+	return runNotify(ctx, cfg, nbin, dataDir, ds, p.GroupSize, add, logf)
 }

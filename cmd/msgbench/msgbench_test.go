@@ -12,12 +12,13 @@ import (
 )
 
 // TestSmallBenchmark runs the whole benchmark on tiny data: build, seed,
-// serve, every measure, the table and the JSON file.
+// serve, every measure (the notification measures too, one round with a
+// 100-member group and a real SMTP sink), the table and the JSON file.
 func TestSmallBenchmark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end benchmark; skipped with -short")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "results.json")
@@ -47,6 +48,9 @@ func TestSmallBenchmark(t *testing.T) {
 	for _, k := range p.Ks {
 		want["realtime@"+last+"@"+itoa(k)] = true
 	}
+	for _, m := range notifyMeasures {
+		want[m+"@"+last+"@0"] = true
+	}
 	for _, r := range rep.Results {
 		key := r.Measure + "@" + r.Dataset + "@" + itoa(r.Clients)
 		if !want[key] {
@@ -63,18 +67,36 @@ func TestSmallBenchmark(t *testing.T) {
 		if r.Measure == "realtime" && (r.Sent == 0 || r.Delivered != r.Sent) {
 			t.Errorf("%s: delivered %d of %d messages to the watching members", key, r.Delivered, r.Sent)
 		}
+		switch r.Measure {
+		case "send(notify on)":
+			// The worker sends (during the measure, which at 1 s may be
+			// too short to see one, or after it) and empties the queue.
+			if r.Mails+r.DrainMails == 0 || !r.Drained || r.Ref != "send(notify off)" || r.RatioRPS == 0 {
+				t.Errorf("%s: %d emails during the measure, drained %v (%d emails), vs %q %.2f×",
+					key, r.Mails, r.Drained, r.DrainMails, r.Ref, r.RatioRPS)
+			}
+		case "group(notify on)":
+			if r.GroupSize != p.GroupSize || r.Mails+r.DrainMails == 0 || r.Ref != "group(notify off)" {
+				t.Errorf("%s: group of %d, %d+%d emails, vs %q", key, r.GroupSize, r.Mails, r.DrainMails, r.Ref)
+			}
+		case "send(notify off)", "group(notify off)":
+			if r.Mails != 0 {
+				t.Errorf("%s: %d emails with notifications off", key, r.Mails)
+			}
+		}
 	}
 	for key := range want {
 		t.Errorf("missing measure %s", key)
 	}
 	// 10, plus search: p99 at the larger dataset for search and
-	// search(thread), and throughput and p99 vs the bare list.
-	if len(rep.Goals) != 14 {
-		t.Errorf("got %d goals, want 14", len(rep.Goals))
+	// search(thread), and throughput and p99 vs the bare list; plus
+	// notifications: send and group send, on vs off.
+	if len(rep.Goals) != 16 {
+		t.Errorf("got %d goals, want 16", len(rep.Goals))
 	}
 
 	table := out.String()
-	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "goal"} {
+	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "send(notify on)", "group(notify off)", "emails in measure", "goal"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}

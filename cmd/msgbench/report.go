@@ -59,6 +59,18 @@ func goals(rep *Report, p plan) []Goal {
 		addGoal(fmt.Sprintf("server RSS with %d SSE clients", kmax), "≤ 300 MB",
 			fmt.Sprintf("%.0f MB (peak %.0f MB; anonymous %.0f MB, file-backed %.0f MB)", r.RSSMB, r.PeakRSSMB, r.AnonRSSMB, r.FileRSSMB), r.RSSMB <= 300)
 	}
+	// The notification measures ran on one dataset, in rounds: the
+	// ratios of the sums over the rounds.
+	if on, off := notifySum(rep, "send(notify on)"), notifySum(rep, "send(notify off)"); on.RPS > 0 && off.RPS > 0 {
+		addGoal("send throughput, notifications on vs off", "≥ 0.9×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s, %d round(s); %d emails sent during the measures)", on.RPS/off.RPS, on.RPS, off.RPS, on.Round, on.Mails),
+			on.RPS/off.RPS >= 0.9 && on.Mails > 0)
+	}
+	if on, off := notifySum(rep, "group(notify on)"), notifySum(rep, "group(notify off)"); on.RPS > 0 && off.RPS > 0 {
+		addGoal(fmt.Sprintf("send to a %d-member group, notifications on vs off", on.GroupSize), "≥ 0.9×",
+			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; worst p99 %.1f vs %.1f ms)", on.RPS/off.RPS, on.RPS, off.RPS, on.P99, off.P99),
+			on.RPS/off.RPS >= 0.9)
+	}
 	for _, s := range rep.Seeding {
 		if s.Dataset == large {
 			addGoal(fmt.Sprintf("seeding %d messages", s.Messages), "≤ 60 s",
@@ -78,13 +90,20 @@ func printReport(w io.Writer, rep *Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	if slices.ContainsFunc(rep.Results, func(r Result) bool { return !slices.Contains(notifyMeasures, r.Measure) }) {
+		fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
+	}
+	ratio := func(v float64) string {
+		if v == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f×", v)
+	}
+	var notify []Result
 	for _, r := range rep.Results {
-		ratio := func(v float64) string {
-			if v == 0 {
-				return "-"
-			}
-			return fmt.Sprintf("%.2f×", v)
+		if slices.Contains(notifyMeasures, r.Measure) {
+			notify = append(notify, r)
+			continue
 		}
 		ref := r.Ref
 		if ref == "" {
@@ -101,6 +120,10 @@ func printReport(w io.Writer, rep *Report) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if len(notify) > 0 {
+		printNotify(w, notify, ratio)
+		fmt.Fprintln(w)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "goal\ttarget\tmeasured\tmet")
 	for _, g := range rep.Goals {
@@ -111,4 +134,50 @@ func printReport(w io.Writer, rep *Report) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Goal, g.Target, g.Measured, met)
 	}
 	tw.Flush()
+}
+
+// printNotify prints the notification measures: the emails the sink got
+// during the measure, and the wait for the queue to empty after it.
+func printNotify(w io.Writer, rs []Result, ratio func(float64) string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "notifications\tdataset\tround\tgroup\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\temails in measure\temails/s\tdrain s\tdrain emails\tdrain emails/s\tleft (outbox/notifications)\t")
+	for _, r := range rs {
+		ref, group, mails, drain, dmails, drate, left := "-", "-", "-", "-", "-", "-", "-"
+		if r.Ref != "" {
+			ref = r.Ref
+		}
+		if r.GroupSize > 0 {
+			group = fmt.Sprint(r.GroupSize)
+		}
+		if r.Ref != "" { // the "on" measures
+			mails = fmt.Sprintf("%d\t%.1f", r.Mails, r.MailsPerSec)
+			drain, dmails, drate = fmt.Sprintf("%.1f", r.DrainSeconds), fmt.Sprint(r.DrainMails), fmt.Sprintf("%.1f", r.DrainMailsPerSec)
+			left = fmt.Sprintf("%d/%d", r.LeftOutbox, r.LeftNotifications)
+		} else {
+			mails = "-\t-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Measure, r.Dataset, r.Round, group, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), mails, drain, dmails, drate, left)
+	}
+	tw.Flush()
+}
+
+// notifySum adds up a notification measure's rounds: mean req/s, worst
+// p99, total emails; Round is the number of rounds.
+func notifySum(rep *Report, measure string) Result {
+	var sum Result
+	for _, r := range rep.Results {
+		if r.Measure != measure {
+			continue
+		}
+		sum.Round++
+		sum.RPS += r.RPS
+		sum.P99 = max(sum.P99, r.P99)
+		sum.Mails += r.Mails
+		sum.GroupSize = r.GroupSize
+	}
+	if sum.Round > 0 {
+		sum.RPS /= float64(sum.Round)
+	}
+	return sum
 }

@@ -4,6 +4,10 @@
 // benchmarks it instead of the app, so a run can be CPU-profiled:
 //
 //	go tool pprof -top http://127.0.0.1:6060/debug/pprof/profile?seconds=10
+//
+// MSGBENCH_NOTIFICATIONS=off registers the plugin with NotificationsOff, the
+// baseline of msgbench's notification measures (which always run this
+// binary, on and off alike).
 package main
 
 import (
@@ -30,7 +34,8 @@ func main() {
 	app.RootCmd.ParseFlags(os.Args[1:])
 	jsvm.MustRegister(app, jsvm.Config{HooksWatch: hooksWatch, HooksPoolSize: 15})
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{TemplateLang: migratecmd.TemplateLangJS})
-	pm := messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd})
+	pm := messaging.MustRegister(app, messaging.Config{RootCmd: app.RootCmd,
+		NotificationsOff: os.Getenv("MSGBENCH_NOTIFICATIONS") == "off"})
 	// msgbench seeds through this binary when it profiles.
 	pm.Command().AddCommand(seed.Command(app, pm))
 	if err := app.Start(); err != nil {
