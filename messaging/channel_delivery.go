@@ -125,19 +125,9 @@ func (n *notifier) composeChannel(r claimedRow, ch Channel) (*Notification, stri
 	if rc.Off || !rc.Member || rc.Muted {
 		return nil, stateSkipped, nil
 	}
-	from := max(r.FirstSeq, rc.LastReadSeq+1)
-	params := dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "channel": r.Channel}
-	var count, lastSeq int
-	err = app.DB().NewQuery(`SELECT COUNT(*), COALESCE(MAX(m.seq), 0) FROM messages m WHERE `+windowMessagesSQL).
-		Bind(params).Row(&count, &lastSeq)
-	if err != nil {
-		return nil, "", err
-	}
-	if count == 0 {
-		if rc.LastReadSeq >= r.FirstSeq {
-			return nil, stateRead, nil
-		}
-		return nil, stateSkipped, nil
+	params, count, lastSeq, state, err := windowLeft(app, r, r.Channel, rc.LastReadSeq)
+	if err != nil || state != "" {
+		return nil, state, err
 	}
 
 	var rows []struct {
@@ -199,7 +189,7 @@ func (n *notifier) composeChannel(r claimedRow, ch Channel) (*Notification, stri
 
 	// The range is recorded before delivery, so a window opened meanwhile
 	// does not repeat these messages.
-	if _, err := app.DB().Update(CollectionNameNotifications, dbx.Params{"first_seq": from, "last_seq": lastSeq, "count": count},
+	if _, err := app.DB().Update(CollectionNameNotifications, dbx.Params{"first_seq": params["from"], "last_seq": lastSeq, "count": count},
 		dbx.HashExp{"id": r.ID}).Execute(); err != nil {
 		return nil, "", err
 	}

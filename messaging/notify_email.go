@@ -176,6 +176,25 @@ const windowMessagesSQL = `m.thread = {:thread} AND m.seq >= {:from} AND m.autho
 	AND NOT EXISTS (SELECT 1 FROM messaging_notifications w WHERE w.user = {:user} AND w.thread = {:thread}
 		AND w.id != {:id} AND w.channel = {:channel} AND w.state IN ('sent', 'sending') AND m.seq BETWEEN w.first_seq AND w.last_seq)`
 
+// windowLeft counts the messages of window r still to tell its recipient
+// about on channel, who has read up to lastRead. With none left, state is
+// the row's final state: "read" when the member read past the window's
+// start, else "skipped". params are windowMessagesSQL's, for the caller's
+// own query of those messages.
+func windowLeft(app core.App, r claimedRow, channel string, lastRead int) (params dbx.Params, count, lastSeq int, state string, err error) {
+	from := max(r.FirstSeq, lastRead+1)
+	params = dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "channel": channel}
+	err = app.DB().NewQuery(`SELECT COUNT(*), COALESCE(MAX(m.seq), 0) FROM messages m WHERE `+windowMessagesSQL).
+		Bind(params).Row(&count, &lastSeq)
+	if err != nil || count > 0 {
+		return params, count, lastSeq, "", err
+	}
+	if lastRead >= r.FirstSeq {
+		return params, 0, 0, stateRead, nil
+	}
+	return params, 0, 0, stateSkipped, nil
+}
+
 // composeConversation builds the email of a conversation window, or nil
 // and the final state when there is nothing left to say.
 func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, error) {
@@ -187,19 +206,9 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 	if !ok || !rc.Member || rc.Muted || rc.Email == "" || rc.Mode != EmailConversation {
 		return nil, stateSkipped, nil
 	}
-	from := max(r.FirstSeq, rc.LastReadSeq+1)
-	params := dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "channel": emailChannel}
-	var count, lastSeq int
-	err = app.DB().NewQuery(`SELECT COUNT(*), COALESCE(MAX(m.seq), 0) FROM messages m WHERE `+windowMessagesSQL).
-		Bind(params).Row(&count, &lastSeq)
-	if err != nil {
-		return nil, "", err
-	}
-	if count == 0 {
-		if rc.LastReadSeq >= r.FirstSeq {
-			return nil, stateRead, nil
-		}
-		return nil, stateSkipped, nil
+	params, count, lastSeq, state, err := windowLeft(app, r, emailChannel, rc.LastReadSeq)
+	if err != nil || state != "" {
+		return nil, state, err
 	}
 
 	var shown []struct {
@@ -208,9 +217,10 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 		HTML    string `db:"html"`
 		Created string `db:"created"`
 	}
+	params["n"] = shownMessages
 	err = app.DB().NewQuery(`SELECT author, body, html, created FROM (SELECT m.seq, m.author, m.body, m.html, m.created
 		FROM messages m WHERE ` + windowMessagesSQL + ` ORDER BY m.seq DESC LIMIT {:n}) ORDER BY seq`).
-		Bind(dbx.Params{"thread": r.Thread, "user": r.User, "from": from, "id": r.ID, "channel": emailChannel, "n": shownMessages}).All(&shown)
+		Bind(params).All(&shown)
 	if err != nil {
 		return nil, "", err
 	}
@@ -252,7 +262,7 @@ func (n *notifier) composeConversation(r claimedRow) (*mailer.Message, string, e
 
 	// The range is recorded before the SMTP conversation, so a window
 	// opened meanwhile does not repeat these messages.
-	if _, err := app.DB().Update(CollectionNameNotifications, dbx.Params{"first_seq": from, "last_seq": lastSeq, "count": count},
+	if _, err := app.DB().Update(CollectionNameNotifications, dbx.Params{"first_seq": params["from"], "last_seq": lastSeq, "count": count},
 		dbx.HashExp{"id": r.ID}).Execute(); err != nil {
 		return nil, "", err
 	}
