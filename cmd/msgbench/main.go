@@ -327,15 +327,9 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 		return runNotify(ctx, cfg, nbin, dataDir, ds, p.GroupSize, add, logf)
 	}
 
-	var env []string
-	pprofAddr := ""
-	if cfg.Profile {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
-		env = append(env, "MSGBENCH_PPROF="+pprofAddr)
+	env, pprofAddr, err := profileEnv(cfg)
+	if err != nil {
+		return err
 	}
 	srv, err := startServer(ctx, bin, dataDir, env)
 	if err != nil {
@@ -456,4 +450,18 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	srv.stop()
 	srv = nil
 	return runNotify(ctx, cfg, nbin, dataDir, ds, p.GroupSize, add, logf)
+}
+
+// profileEnv is the server's environment for a measure: with -profile,
+// a pprof listener on a free loopback port, whose address it returns.
+func profileEnv(cfg config) (env []string, pprofAddr string, err error) {
+	if !cfg.Profile {
+		return nil, "", nil
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
+	return []string{"MSGBENCH_PPROF=" + pprofAddr}, pprofAddr, nil
 }

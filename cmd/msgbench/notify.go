@@ -38,15 +38,9 @@ func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset,
 
 	// With -profile, a CPU profile of the server per measure, as for the
 	// other measures.
-	var env []string
-	pprofAddr := ""
-	if cfg.Profile {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
-		env = append(env, "MSGBENCH_PPROF="+pprofAddr)
+	env, pprofAddr, err := profileEnv(cfg)
+	if err != nil {
+		return err
 	}
 	srv, err := startServer(ctx, bin, dataDir, append([]string{notifyOffEnv}, env...))
 	if err != nil {
