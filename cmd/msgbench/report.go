@@ -5,7 +5,87 @@ import (
 	"io"
 	"slices"
 	"text/tabwriter"
+	"time"
 )
+
+// Seeding is one "messaging seed" run.
+type Seeding struct {
+	Dataset        string  `json:"dataset"`
+	Users          int     `json:"users"`
+	Threads        int     `json:"threads"`
+	Members        int     `json:"memberships"`
+	Messages       int     `json:"messages"`
+	Rows           int     `json:"rows"`
+	Seconds        float64 `json:"seconds"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	RowsPerSec     float64 `json:"rows_per_sec"`
+	MessagesPerSec float64 `json:"messages_per_sec"`
+	RecountFixed   int     `json:"recount_fixed"`
+}
+
+// Result is one measure on one dataset.
+type Result struct {
+	Measure  string  `json:"measure"`
+	Dataset  string  `json:"dataset"`
+	Clients  int     `json:"sse_clients"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	FirstErr string  `json:"first_error,omitempty"`
+	Seconds  float64 `json:"seconds"`
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	Ref      string  `json:"ref,omitempty"`
+	RatioRPS float64 `json:"ratio_rps,omitempty"`
+	RatioP99 float64 `json:"ratio_p99,omitempty"`
+	// Realtime only.
+	DeliveryP50 float64 `json:"delivery_p50_ms,omitempty"`
+	DeliveryP99 float64 `json:"delivery_p99_ms,omitempty"`
+	// DeliverySaturatedP99 is the delivery p99 during the saturated send
+	// measure; DeliveryP50/P99 are at PacedRate messages/s.
+	DeliverySaturatedP99 float64 `json:"delivery_saturated_p99_ms,omitempty"`
+	PacedRate            int     `json:"paced_rate,omitempty"`
+	Delivered            int     `json:"delivered,omitempty"`
+	Sent                 int     `json:"sent,omitempty"`
+	RSSMB                float64 `json:"rss_mb,omitempty"`
+	PeakRSSMB            float64 `json:"peak_rss_mb,omitempty"`
+	AnonRSSMB            float64 `json:"anon_rss_mb,omitempty"`
+	FileRSSMB            float64 `json:"file_rss_mb,omitempty"`
+	// Notification measures only (notify.go): the round, the group's size, the
+	// emails the SMTP sink received during the measuring window, and
+	// after it how long the worker took to empty the queue (or what it
+	// left when the wait ended).
+	Round             int     `json:"round,omitempty"`
+	GroupSize         int     `json:"group_size,omitempty"`
+	Mails             int     `json:"mails,omitempty"`
+	MailsPerSec       float64 `json:"mails_per_sec,omitempty"`
+	DrainSeconds      float64 `json:"drain_seconds,omitempty"`
+	DrainMails        int     `json:"drain_mails,omitempty"`
+	DrainMailsPerSec  float64 `json:"drain_mails_per_sec,omitempty"`
+	Drained           bool    `json:"drained,omitempty"`
+	LeftOutbox        int     `json:"left_outbox,omitempty"`
+	LeftNotifications int     `json:"left_notifications,omitempty"`
+}
+
+// Goal is one line of the issue's goals.
+type Goal struct {
+	Goal     string `json:"goal"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+// Report is the whole run, also written as JSON.
+type Report struct {
+	Size        string    `json:"size"`
+	Duration    string    `json:"duration_per_measure"`
+	Concurrency int       `json:"concurrency"`
+	CPUs        int       `json:"cpus"`
+	Started     time.Time `json:"started"`
+	Seeding     []Seeding `json:"seeding"`
+	Results     []Result  `json:"results"`
+	Goals       []Goal    `json:"goals"`
+}
 
 func find(rep *Report, measure, dataset string, k int) *Result {
 	for i := range rep.Results {
