@@ -1,6 +1,7 @@
 package messaging_test
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,11 @@ type fixture struct {
 
 func newFixture(t testing.TB, cfg messaging.Config) *fixture {
 	t.Helper()
-	app, err := tests.NewTestApp(t.TempDir())
+	dir, err := fixtureTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := tests.NewTestApp(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,17 +39,83 @@ func newFixture(t testing.TB, cfg messaging.Config) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, app: app, pm: pm, users: map[string]*core.Record{}}
-	for _, name := range []string{"alice", "bob", "carol", "dave", "admin", "off"} {
-		f.users[name] = f.mustUser(name)
+	for _, name := range cast {
+		u, err := app.FindFirstRecordByData("users", "username", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.users[name] = u
 	}
 	return f
 }
 
+// cast are the fixture's users.
+var cast = []string{"alice", "bob", "carol", "dave", "admin", "off"}
+
+// fixtureTemplate returns a data dir with every migration applied and the
+// cast created, made once per test binary (TestMain removes it): a fresh
+// app runs every migration of PocketBase and the plugin, about a second
+// on a busy machine, and the package builds hundreds of fixtures, each a
+// copy of this one (tests.NewTestApp clones the dir it is given).
+var fixtureTemplate = sync.OnceValues(func() (string, error) {
+	empty, err := os.MkdirTemp("", "messaging-empty-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(empty)
+	app, err := tests.NewTestApp(empty)
+	if err != nil {
+		return "", err
+	}
+	pm, err := messaging.Register(app, messaging.Config{})
+	if err == nil {
+		for _, name := range cast {
+			var u *core.Record
+			if u, err = newCastUser(app, name); err != nil {
+				break
+			}
+			if name == "off" {
+				if err = pm.SetPreferences(u.Id, messaging.Preferences{MessagingOff: true}); err != nil {
+					break
+				}
+			}
+		}
+	}
+	if err != nil {
+		app.Cleanup()
+		return "", err
+	}
+	// Closing the databases writes everything into the files copied.
+	app.ResetBootstrapState()
+	return app.DataDir(), nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir, err := fixtureTemplate(); err == nil {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
 func (f *fixture) mustUser(name string) *core.Record {
 	f.t.Helper()
-	col, err := f.app.FindCollectionByNameOrId("users")
+	u, err := newCastUser(f.app, name)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	if name == "off" {
+		f.must(f.pm.SetPreferences(u.Id, messaging.Preferences{MessagingOff: true}))
+	}
+	return u
+}
+
+// newCastUser creates the user name (e-mail name@example.com, password
+// "secret-pass-1"; "admin" holds the admin role).
+func newCastUser(app core.App, name string) (*core.Record, error) {
+	col, err := app.FindCollectionByNameOrId("users")
+	if err != nil {
+		return nil, err
 	}
 	u := core.NewRecord(col)
 	u.SetEmail(name + "@example.com")
@@ -54,13 +125,7 @@ func (f *fixture) mustUser(name string) *core.Record {
 	if name == "admin" {
 		u.Set("roles", []string{"admin"})
 	}
-	if err := f.app.Save(u); err != nil {
-		f.t.Fatal(err)
-	}
-	if name == "off" {
-		f.must(f.pm.SetPreferences(u.Id, messaging.Preferences{MessagingOff: true}))
-	}
-	return u
+	return u, app.Save(u)
 }
 
 // setOff turns messaging off for the named user, through their own
