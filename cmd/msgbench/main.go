@@ -313,24 +313,14 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 		return a.do(ctx, "POST", "/api/collections/bench_notes/records", m.token,
 			map[string]string{"thread": m.thread, "author": m.user, "body": fmt.Sprintf("bench %d", seq.Add(1))}, nil)
 	}
-	with := func(r Result, ref Result) Result {
-		r.Ref = ref.Measure
-		if ref.RPS > 0 {
-			r.RatioRPS = r.RPS / ref.RPS
-		}
-		if ref.P99 > 0 {
-			r.RatioP99 = r.P99 / ref.P99
-		}
-		return r
-	}
 
 	// Reads first, then writes (which add a little data).
 	list := measure("list", get("/api/collections/bench_notes/records?filter=thread%3D%27{thread}%27&sort=-created&perPage=20&skipTotal=1"))
 	list.Measure = "list(ref)"
 	add(list)
-	add(with(measure("inbox", get("/api/messaging/threads")), list))
-	add(with(measure("thread", get("/api/messaging/threads/{thread}/messages")), list))
-	add(with(measure("unread", get("/api/messaging/unread")), list))
+	add(withRef(measure("inbox", get("/api/messaging/threads")), list))
+	add(withRef(measure("thread", get("/api/messaging/threads/{thread}/messages")), list))
+	add(withRef(measure("unread", get("/api/messaging/unread")), list))
 	// Search: a word from the seeded vocabulary (each is in about one
 	// message in ten), across all the reader's conversations and within
 	// one; the last word is also a prefix, as a member's query would be.
@@ -345,12 +335,12 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 			return a.do(ctx, "GET", path, m.token, nil, nil)
 		}
 	}
-	add(with(measure("search", search(false)), list))
-	add(with(measure("search(thread)", search(true)), list))
+	add(withRef(measure("search", search(false)), list))
+	add(withRef(measure("search(thread)", search(true)), list))
 	ref := measure("create", create)
 	ref.Measure = "create(ref)"
 	add(ref)
-	add(with(measure("send", send(nil)), ref))
+	add(withRef(measure("send", send(nil)), ref))
 
 	if !last {
 		return nil
