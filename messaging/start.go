@@ -80,13 +80,14 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 		if message, err = startRetry(tx, sender, others, body, key); err != nil || message != nil {
 			return err
 		}
-		if err := m.checkRecipients(tx, sender, others, "recipients"); err != nil {
+		requests, err := m.checkRecipients(tx, sender, others, "recipients")
+		if err != nil {
 			return err
 		}
 		if len(others) == 1 {
-			thread, err = m.directThread(tx, sender, others[0])
+			thread, err = m.directThread(tx, sender, others[0], requests)
 		} else {
-			thread, err = m.createThread(tx, KindGroup, subject, "", sender, others)
+			thread, err = m.createThread(tx, KindGroup, subject, "", sender, others, requests)
 		}
 		if err != nil {
 			return err
@@ -103,8 +104,9 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 }
 
 // createThread saves a new thread with creator and others as its members,
-// all starting with nothing unread.
-func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string, others []string) (*core.Record, error) {
+// all starting with nothing unread; for those in requests it is a
+// request (reach.go).
+func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string, others, requests []string) (*core.Record, error) {
 	col, err := tx.FindCachedCollectionByNameOrId(CollectionNameThreads)
 	if err != nil {
 		return nil, err
@@ -120,7 +122,7 @@ func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string
 	}
 	now := types.NowDateTime()
 	for _, u := range append([]string{creator}, others...) {
-		if err := addMember(tx, thread.Id, u, 0, now); err != nil {
+		if err := addMemberAs(tx, thread.Id, u, 0, now, slices.Contains(requests, u)); err != nil {
 			return nil, err
 		}
 	}
