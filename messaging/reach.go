@@ -195,10 +195,12 @@ func (h *liveHub) requestAnswered(m *Messaging, user, threadID, kind string) {
 	})
 }
 
-// requestsCountSQL counts {:user}'s pending requests from their partial
-// index.
-const requestsCountSQL = `SELECT COUNT(*) FROM thread_members INDEXED BY idx_messaging_members_requests
-	WHERE user = {:user} AND request = '` + requestPending + `' AND "left" = 0`
+// requestsCountSQL counts the pending requests of the user user (an SQL
+// expression) from their partial index: the Requests badge.
+func requestsCountSQL(user string) string {
+	return `SELECT COUNT(*) FROM thread_members rq INDEXED BY idx_messaging_members_requests
+	WHERE rq.user = ` + user + ` AND rq.request = '` + requestPending + `' AND rq."left" = 0`
+}
 
 // userExempt reports whether user holds an unblockable role (see
 // exemptFromReach); false for an unknown user.

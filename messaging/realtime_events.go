@@ -39,7 +39,7 @@ func (s liveState) totals() UnreadCounts {
 // do those who declined the thread as a request (reach.go).
 var liveStatesSQL = `SELECT m.user AS user, m.unread AS unread, m.last_read_seq AS last_read_seq,
 	COALESCE(t.threads, 0) AS threads, COALESCE(t.messages, 0) AS messages,
-	(` + requestsCountSQL + `) AS requests,
+	(` + requestsCountSQL("m.user") + `) AS requests,
 	COALESCE((SELECT deleted FROM messages WHERE id = {:msg}), TRUE) AS msg_deleted
 FROM thread_members m
 LEFT JOIN (` + unreadTotalsSQL("user IN (SELECT value FROM json_each({:users}))") + `) t ON t.user = m.user

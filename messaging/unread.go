@@ -79,7 +79,7 @@ func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 		err = rows.Err()
 	}
 	if err == nil {
-		err = m.app.DB().NewQuery(requestsCountSQL).Bind(dbx.Params{"user": user}).Row(&c.Requests)
+		err = m.app.DB().NewQuery(requestsCountSQL("{:user}")).Bind(dbx.Params{"user": user}).Row(&c.Requests)
 	}
 	return c, err
 }
