@@ -16,14 +16,13 @@ import (
 // readable but takes no new messages (permissions.go, checkCanPost).
 
 // directThread returns the direct thread of a and b, creating it with both
-// as members when there is none (a request for b when b is in requests;
-// an existing thread keeps its state).
-func (m *Messaging) directThread(tx core.App, a, b string, requests []string) (*core.Record, error) {
+// as members when there is none.
+func (m *Messaging) directThread(tx core.App, a, b string) (*core.Record, error) {
 	key := DirectKey(a, b)
 	if existing, err := tx.FindFirstRecordByData(CollectionNameThreads, "direct_key", key); err == nil {
 		return existing, nil
 	}
-	return m.createThread(tx, KindDirect, "", key, a, []string{b}, requests)
+	return m.createThread(tx, KindDirect, "", key, a, []string{b})
 }
 
 // DirectKey is the threads.direct_key of the direct thread of a and b, the

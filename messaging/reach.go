@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"github.com/pocketbase/dbx"
 	"slices"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -207,4 +208,18 @@ func requestsCountSQL(user string) string {
 func (m *Messaging) userExempt(user string) bool {
 	u, err := m.app.FindRecordById(CollectionNameUsers, user)
 	return err == nil && m.exemptFromReach(u.GetStringSlice("roles"))
+}
+
+// markRequests makes users' memberships of a new thread pending requests.
+// Start calls it after the first message, which is the request itself
+// (checkCanPost would refuse it once the membership is one); plain SQL,
+// like the counters, inside Start's transaction.
+func markRequests(tx core.App, threadID string, users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	_, err := tx.DB().NewQuery(`UPDATE thread_members SET request = '` + requestPending + `'
+		WHERE thread = {:t} AND user IN (SELECT value FROM json_each({:users}))`).
+		Bind(dbx.Params{"t": threadID, "users": inParam(users)}).Execute()
+	return err
 }

@@ -85,14 +85,19 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 			return err
 		}
 		if len(others) == 1 {
-			thread, err = m.directThread(tx, sender, others[0], requests)
+			thread, err = m.directThread(tx, sender, others[0])
 		} else {
-			thread, err = m.createThread(tx, KindGroup, subject, "", sender, others, requests)
+			thread, err = m.createThread(tx, KindGroup, subject, "", sender, others)
 		}
 		if err != nil {
 			return err
 		}
 		message, err = m.newMessageWith(tx, thread.Id, sender, body, opts)
+		if err == nil && (&Message{message}).Seq() == 1 {
+			// A new thread: after its first message, the strangers'
+			// memberships become requests (reach.go).
+			err = markRequests(tx, thread.Id, requests)
+		}
 		return err
 	})
 	if err != nil {
@@ -104,9 +109,8 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 }
 
 // createThread saves a new thread with creator and others as its members,
-// all starting with nothing unread; for those in requests it is a
-// request (reach.go).
-func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string, others, requests []string) (*core.Record, error) {
+// all starting with nothing unread.
+func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string, others []string) (*core.Record, error) {
 	col, err := tx.FindCachedCollectionByNameOrId(CollectionNameThreads)
 	if err != nil {
 		return nil, err
@@ -122,7 +126,7 @@ func (m *Messaging) createThread(tx core.App, kind, subject, key, creator string
 	}
 	now := types.NowDateTime()
 	for _, u := range append([]string{creator}, others...) {
-		if err := addMemberAs(tx, thread.Id, u, 0, now, slices.Contains(requests, u)); err != nil {
+		if err := addMember(tx, thread.Id, u, 0, now); err != nil {
 			return nil, err
 		}
 	}
