@@ -232,41 +232,6 @@ func TestReach_PostPathsObeyTheMode(t *testing.T) {
 	runCases(t, cases)
 }
 
-// Every refusal takes the same path and reads the same, the modes
-// included (see TestPermissions_EveryRefusalTakesTheSamePath).
-func TestReach_RefusalsLookLikeABlock(t *testing.T) {
-	t.Parallel()
-	reasons := map[string]func(f *fixture){
-		"blocked":       func(f *fixture) { f.must(f.pm.Block(f.id("bob"), f.id("alice"))) },
-		"nobody":        func(f *fixture) { f.setReach("bob", messaging.ReachNobody) },
-		"contacts only": func(f *fixture) { f.setReach("bob", messaging.ReachContacts) },
-		"site default nobody": func(f *fixture) {
-			r, err := f.app.FindRecordById(messaging.CollectionNameSettings, "messagingconfig")
-			f.must(err)
-			r.Set("who_can_message", messaging.ReachNobody)
-			f.must(f.app.Save(r))
-		},
-	}
-	counts := map[string]int64{}
-	for reason, setup := range reasons {
-		f := newFixture(t, messaging.Config{})
-		setup(f)
-		f.pm.Limits()
-		n := countQueries(f)
-		_, _, err := f.pm.Start(f.id("alice"), []string{f.id("bob"), f.id("carol")}, "", "hello")
-		if !errors.Is(err, messaging.ErrRefused) || err.Error() != "Unable to send message." {
-			t.Errorf("%s: %v, want the refusal", reason, err)
-		}
-		counts[reason] = n.Load()
-		f.app.Cleanup()
-	}
-	for reason, got := range counts {
-		if got != counts["blocked"] {
-			t.Errorf("%s ran %d statements, a block %d", reason, got, counts["blocked"])
-		}
-	}
-}
-
 // The autocomplete offers exactly the people a start would not refuse,
 // whatever the reason, and never says which.
 func TestReach_AutocompleteMatchesStarting(t *testing.T) {
