@@ -264,3 +264,45 @@ func TestRequests_Events(t *testing.T) {
 		t.Errorf("events %v, want %s", got, want)
 	}
 }
+
+// Live: a request arrives with the Requests badge in its totals; accepting
+// it (from another tab) tells every tab, with the badges moved; a declined
+// request sends its recipient nothing more.
+func TestRequests_Live(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	f.setReach("alice", messaging.ReachRequests)
+	srv := f.serve()
+	tab := f.connect(srv, "alice", messaging.RealtimeTopic)
+	first, _ := f.start("dave", []string{"alice"}, "", "first-contact-from-dave")
+	ev := tab.next(t, 5*time.Second)
+	if !matches(ev.Data, map[string]any{"type": "message", "unread": 1,
+		"totals": map[string]any{"threads": 0, "messages": 0, "requests": 1}}) {
+		t.Fatalf("request arrives as %v", ev.Data)
+	}
+	f.mustRequest(srv, http.StatusNoContent, "alice", http.MethodPost, threadURL(first.Id, "/accept"), nil)
+	ev = tab.next(t, 5*time.Second)
+	if !matches(ev.Data, map[string]any{"type": "request", "thread": first.Id, "state": "accepted",
+		"totals": map[string]any{"threads": 1, "messages": 1, "requests": 0}}) {
+		t.Fatalf("accept tells %v", ev.Data)
+	}
+
+	second, _ := f.start("bob", []string{"alice"}, "", "first-contact-from-bob")
+	_ = tab.next(t, 5*time.Second) // the request
+	f.must(f.pm.DeclineRequest(f.id("alice"), second.Id))
+	ev = tab.next(t, 5*time.Second)
+	if !matches(ev.Data, map[string]any{"type": "request", "state": "declined",
+		"totals": map[string]any{"threads": 1, "messages": 1, "requests": 0}}) {
+		t.Fatalf("decline tells %v", ev.Data)
+	}
+	// bob's group message into a group alice declined reaches her no more.
+	group, _ := f.start("carol", []string{"alice", "bob"}, "G", "group-first")
+	_ = tab.next(t, 5*time.Second)
+	f.must(f.pm.DeclineRequest(f.id("alice"), group.Id))
+	_ = tab.next(t, 5*time.Second)
+	f.send("bob", group.Id, "after-decline")
+	for _, ev := range tab.drain(300 * time.Millisecond) {
+		t.Errorf("after declining she still got %v", ev.Data)
+	}
+}
