@@ -98,6 +98,12 @@ func TestRequests_AcceptAndDecline(t *testing.T) {
 				if _, err := f.pm.Thread(f.id("alice"), id); err == nil {
 					t.Error("the declined thread still opens for her")
 				}
+				if page, err := f.pm.Messages(f.id("alice"), id, "", 10); err == nil && len(page.Items) > 0 {
+					t.Errorf("the declined thread's messages still list for her: %d", len(page.Items))
+				}
+				if page, err := f.pm.Search(f.id("alice"), "contact", messaging.SearchOptions{}); err != nil || len(page.Items) != 0 {
+					t.Errorf("search still finds the declined request: %d hits (%v)", len(page.Items), err)
+				}
 			})
 			return s
 		}},
