@@ -126,8 +126,9 @@ func TestRequests_AcceptAndDecline(t *testing.T) {
 			f.must(f.pm.DeclineRequest(f.id("alice"), id))
 			return expect(answer(f, "alice", id, "accept"), 404, []string{notFoundBody})
 		}},
-		{name: "writing back accepts", build: func(f *fixture) tests.ApiScenario {
+		{name: "writing back accepts, even to a contacts-only sender", build: func(f *fixture) tests.ApiScenario {
 			id := f.requestFrom("dave")
+			f.setReach("dave", messaging.ReachContacts)
 			s := expect(f.as("alice", http.MethodPost, threadURL(id, "/messages"), map[string]any{"body": "hi dave"}), 200,
 				[]string{`"body":"hi dave"`})
 			s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, _ *http.Response) {
@@ -311,4 +312,53 @@ func TestRequests_Live(t *testing.T) {
 	for _, ev := range tab.drain(300 * time.Millisecond) {
 		t.Errorf("after declining she still got %v", ev.Data)
 	}
+}
+
+// Previewing a request sends the stranger no read receipt.
+func TestRequests_PreviewWithoutReceipt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	id := f.requestFrom("dave")
+	f.must(f.pm.MarkRead(f.id("alice"), id))
+	view, err := f.pm.Thread(f.id("dave"), id)
+	f.must(err)
+	if view.PeerLastReadSeq != 0 {
+		t.Errorf("dave sees alice read up to %d while the request waits", view.PeerLastReadSeq)
+	}
+	f.must(f.pm.AcceptRequest(f.id("alice"), id))
+	view, err = f.pm.Thread(f.id("dave"), id)
+	f.must(err)
+	if view.PeerLastReadSeq != 1 {
+		t.Errorf("after accepting, dave sees %d, want 1", view.PeerLastReadSeq)
+	}
+}
+
+// The migration's down removes what its up added, and up again works.
+func TestRequests_MigrationDownUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	check := func(want bool) {
+		t.Helper()
+		members, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameThreadMembers)
+		f.must(err)
+		prefs, err := f.app.FindCollectionByNameOrId(messaging.CollectionNamePreferences)
+		f.must(err)
+		settings, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameSettings)
+		f.must(err)
+		got := []bool{members.Fields.GetByName("request") != nil, prefs.Fields.GetByName("who_can_message") != nil,
+			settings.Fields.GetByName("who_can_message") != nil, members.GetIndex("idx_messaging_members_requests") != "",
+			strings.Contains(*members.UpdateRule, "@request.body.request:isset"), strings.Contains(members.GetIndex("idx_messaging_members_inbox"), "request")}
+		for i, g := range got {
+			if g != want {
+				t.Errorf("part %d present=%v, want %v", i, g, want)
+			}
+		}
+	}
+	check(true)
+	f.must(messaging.MigrateReachDownForTest(f.app))
+	check(false)
+	f.must(messaging.MigrateReachUpForTest(f.app))
+	check(true)
 }
