@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/pocketbase/dbx"
@@ -28,7 +27,10 @@ import (
 func unreachableSQL(alias string) string {
 	return `(COALESCE((SELECT p.messaging_off FROM messaging_preferences p WHERE p.user = ` + alias + `.id), FALSE)
 		OR EXISTS (SELECT 1 FROM blocks b WHERE b.user = ` + alias + `.id AND b.blocked = {:sender})
-		OR (NOT {:exempt} AND ` + reachGateSQL(alias, modeSQL(alias)) + ` = ` + strconv.Itoa(gateClosed) + `))`
+		OR (NOT {:exempt} AND CASE ` + modeSQL(alias) + `
+			WHEN '` + ReachNobody + `' THEN TRUE
+			WHEN '` + ReachContacts + `' THEN NOT ` + contactSQL(alias) + `
+			ELSE FALSE END))`
 }
 
 // reachSQL reads the sender and the recipients in one statement: the
