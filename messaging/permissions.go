@@ -37,10 +37,15 @@ func unreachableSQL(alias string) string {
 // sender's own switch and roles, and for everyone whether the sender can
 // reach them, what their mode lets the sender do (reach.go) and whether
 // their membership of {:thread} (a direct thread posted into; "" when
-// starting) is a request.
+// starting) is a request. Posting into a direct thread needs no contact
+// lookup: unless the recipient's membership is a request (then the post
+// waits), the thread itself makes the two contacts, or the recipient
+// wrote first; only "nobody" closes it.
 var reachSQL = `SELECT u.id, u.roles, COALESCE(p.messaging_off, FALSE) AS off,
 		(COALESCE(p.messaging_off, FALSE) OR EXISTS (SELECT 1 FROM blocks b WHERE b.user = u.id AND b.blocked = {:sender})) AS unreachable,
-		` + reachGateSQL("u", "COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault})") + ` AS gate,
+		CASE WHEN u.id = {:sender} THEN 0
+			WHEN {:thread} != '' THEN CASE COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault}) WHEN '` + ReachNobody + `' THEN 2 ELSE 0 END
+			ELSE ` + reachGateSQL("u", "COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault})") + ` END AS gate,
 		EXISTS (SELECT 1 FROM thread_members tr WHERE tr.thread = {:thread} AND tr.user = u.id AND tr.request != '') AS request
 	FROM users u LEFT JOIN messaging_preferences p ON p.user = u.id
 	WHERE u.id IN (SELECT value FROM json_each({:ids}))`

@@ -61,7 +61,7 @@ func (h *liveHub) seen(app core.App, reader, threadID string) {
 		Peer string `db:"peer"`
 	}
 	err := app.DB().NewQuery(`SELECT p.user AS peer FROM threads t
-		JOIN thread_members p ON p.thread = t.id AND p.user != {:reader} AND p."left" = 0
+		JOIN thread_members p ON p.thread = t.id AND p.user != {:reader} AND p."left" = 0 AND p.` + memberNotDeclined + `
 		WHERE t.id = {:thread} AND t.kind = {:direct} LIMIT 1`).
 		Bind(dbx.Params{"thread": threadID, "reader": reader, "direct": KindDirect}).One(&row)
 	if errors.Is(err, sql.ErrNoRows) {
