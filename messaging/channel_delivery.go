@@ -31,7 +31,7 @@ const fanOutChannelSQL = `INSERT OR IGNORE INTO messaging_notifications
 	FROM thread_members tm LEFT JOIN messaging_preferences p ON p.user = tm.user
 	WHERE tm.thread = {:thread} AND tm.user > {:from} AND tm.user <= {:to}
 		AND tm.user != {:author} AND tm."left" = FALSE AND tm.muted = FALSE AND tm.last_read_seq < {:seq}
-		AND NOT COALESCE(p.messaging_off, FALSE)
+		AND tm.request = '' AND NOT COALESCE(p.messaging_off, FALSE)
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = tm.user AND b.blocked = {:author})`
 
 // fanOutChannels opens the windows of every active channel for the

@@ -38,7 +38,9 @@
 //     it, [Messaging.MarkRead] (unread.go) zeroes her count and sends "read"
 //     to her other tabs.
 //
-// Around it: who may write to whom is permissions.go; one direct thread per
+// Around it: who may write to whom is permissions.go, each member's
+// "who can message me" and the Requests box are reach.go (its routes
+// routes_requests.go, its migration schema_reach.go); one direct thread per
 // pair is direct.go; group size, adding and leaving are groups.go; removing
 // someone from a group is removal.go; who is a current member is
 // membership.go; read receipts ("seen") are receipts.go; mute, archive and tags are

@@ -175,7 +175,7 @@ func (m *Messaging) keepVersion(e *core.RecordEvent) error {
 			if err != nil {
 				return err
 			}
-			if err := m.checkCanPost(tx, thread.Kind, thread.Members, author); err != nil {
+			if err := m.checkCanPost(tx, msg.Thread(), thread.Kind, thread.Members, author); err != nil {
 				return err
 			}
 		}

@@ -75,13 +75,14 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if len(current)+len(added) > max {
 			return errGroupTooLarge("users", max)
 		}
-		if err := m.checkRecipients(tx, user, added, "users"); err != nil {
+		requests, err := m.checkRecipients(tx, user, added, "users")
+		if err != nil {
 			return err
 		}
 		now := types.NowDateTime()
 		names := make([]string, len(added))
 		for i, u := range added {
-			if err := addMember(tx, threadID, u, group.LastSeq(), now); err != nil {
+			if err := addMemberAs(tx, threadID, u, group.LastSeq(), now, slices.Contains(requests, u)); err != nil {
 				return err
 			}
 			names[i] = displayName(tx, u)

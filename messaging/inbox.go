@@ -18,6 +18,7 @@ import (
 // InboxQuery selects a page of a user's conversations.
 type InboxQuery struct {
 	Archived bool   // the archived box instead of the inbox
+	Requests bool   // the Requests box (reach.go) instead of the inbox
 	Unread   bool   // only threads with unread messages
 	Tag      string // only threads the user tagged with this tag id
 	Search   string // subject or another member's name/username contains it
@@ -42,7 +43,12 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 	// The flag and the limit are written into the SQL: bound, SQLite
 	// treats them as possibly plan-changing and re-prepares the cached
 	// statement on every run.
-	where := []string{"tm.user = ?", "tm." + memberIsCurrent, "tm.archived = " + strings.ToUpper(strconv.FormatBool(q.Archived))}
+	where := []string{"tm.user = ?", "tm." + memberIsCurrent, "tm.archived = " + strings.ToUpper(strconv.FormatBool(q.Archived)),
+		"tm.request = ''"}
+	if q.Requests {
+		// Its own partial index: pending requests, newest first.
+		where = []string{"tm.user = ?", "tm.request = '" + requestPending + "'", `tm."left" = 0`}
+	}
 	args := []any{user}
 	if q.Unread {
 		where = append(where, "tm.unread > 0")
@@ -86,7 +92,8 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 
 // Thread returns thread as user sees it. Errors: ErrNotFound.
 func (m *Messaging) Thread(user, threadID string) (*ThreadView, error) {
-	views, err := m.queryThreadViews(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm.`+memberIsCurrent, threadID, user)
+	views, err := m.queryThreadViews(threadRowsSQL+` WHERE tm.thread = ? AND tm.user = ? AND tm.`+memberIsCurrent+
+		` AND tm.`+memberNotDeclined, threadID, user)
 	if err != nil {
 		return nil, err
 	}

@@ -81,12 +81,13 @@ func refreshThreadMembers(app core.App, threadID string) error {
 const memberIsCurrent = `"left" = FALSE`
 
 // activeMember returns user's membership of thread, or ErrNotFound when
-// there is no such thread or user is not a current member of it.
+// there is no such thread or user is not a current member of it (or
+// declined it as a request: it is gone for them, reach.go).
 func activeMember(app core.App, user, threadID string) (*core.Record, error) {
 	member := &core.Record{}
 	err := app.RecordQuery(CollectionNameThreadMembers).
 		AndWhere(dbx.HashExp{"thread": threadID, "user": user}).
-		AndWhere(dbx.NewExp(memberIsCurrent)).
+		AndWhere(dbx.NewExp(memberIsCurrent + " AND " + memberNotDeclined)).
 		Limit(1).One(member)
 	if err != nil {
 		return nil, errNotFound()
@@ -97,6 +98,12 @@ func activeMember(app core.App, user, threadID string) (*core.Record, error) {
 // addMember adds user to thread, or brings back a member who had left;
 // either way they start with the history read.
 func addMember(tx core.App, threadID, user string, lastSeq int, at types.DateTime) error {
+	return addMemberAs(tx, threadID, user, lastSeq, at, false)
+}
+
+// addMemberAs is addMember that makes the membership a pending request
+// (reach.go) when request is set, and a normal one otherwise.
+func addMemberAs(tx core.App, threadID, user string, lastSeq int, at types.DateTime, request bool) error {
 	member, err := tx.FindFirstRecordByFilter(CollectionNameThreadMembers, "thread = {:t} && user = {:u}",
 		dbx.Params{"t": threadID, "u": user})
 	if err != nil {
@@ -113,5 +120,6 @@ func addMember(tx core.App, threadID, user string, lastSeq int, at types.DateTim
 	ms.SetUnread(0)
 	ms.SetLastReadSeq(lastSeq)
 	ms.SetLastActivity(at)
+	ms.SetRequest(request)
 	return tx.Save(member)
 }

@@ -221,7 +221,7 @@ func (m *Messaging) cursorSeq(user, threadID, field, cursor string, min int) (in
 func (m *Messaging) memberReadSeq(user, threadID string) (int, error) {
 	var seq int
 	ok, err := m.queryRow(`SELECT last_read_seq FROM thread_members
-		WHERE thread = ? AND user = ? AND `+memberIsCurrent, []any{threadID, user}, &seq)
+		WHERE thread = ? AND user = ? AND `+memberIsCurrent+` AND `+memberNotDeclined, []any{threadID, user}, &seq)
 	if err == nil && !ok {
 		err = errNotFound()
 	}

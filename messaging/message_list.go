@@ -53,7 +53,7 @@ func (m *Messaging) messageRows(user, threadID string, seq int, newer bool, n in
 			CASE WHEN deleted THEN '[]' ELSE files END
 		FROM messages
 		WHERE thread = ?1 AND seq `+cmp+` ?2 AND EXISTS (SELECT 1 FROM thread_members
-			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+`)
+			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+` AND `+memberNotDeclined+`)
 		ORDER BY seq `+order+` LIMIT ?4`, threadID, seq, user, n)
 	if err != nil {
 		return Page[MessageView]{}, err

@@ -104,6 +104,11 @@ type Config struct {
 	WebhookSecret      string
 	WebhookIncludeText bool
 
+	// WhoCanMessage is who may start a conversation with members who
+	// chose none (reach.go): ReachEveryone (the default), ReachContacts,
+	// ReachNobody or ReachRequests.
+	WhoCanMessage string
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -142,8 +147,10 @@ type Messaging struct {
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
 	onMemberLeft   *hook.Hook[*MemberEvent]
-	onBlock        *hook.Hook[*BlockEvent]
-	onUnblock      *hook.Hook[*BlockEvent]
+	// onRequestAccepted and onRequestDeclined: reach.go.
+	onRequestAccepted, onRequestDeclined *hook.Hook[*RequestEvent]
+	onBlock                              *hook.Hook[*BlockEvent]
+	onUnblock                            *hook.Hook[*BlockEvent]
 }
 
 // MustRegister is like Register but panics on error.
@@ -203,7 +210,12 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.MaxPageSize = 100
 	}
 	notifyDefaults(&config)
+	if config.WhoCanMessage == "" {
+		config.WhoCanMessage = ReachEveryone
+	}
 	switch {
+	case !slices.Contains(reachModes(), config.WhoCanMessage):
+		return nil, fmt.Errorf("messaging: WhoCanMessage must be one of %v, got %q", reachModes(), config.WhoCanMessage)
 	case config.MaxGroupSize < 2:
 		return nil, fmt.Errorf("messaging: MaxGroupSize must be at least 2, got %d", config.MaxGroupSize)
 	case config.MaxBodyLength < 1:
@@ -231,15 +243,17 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	}
 
 	m := &Messaging{
-		app:            app,
-		config:         config,
-		live:           newLiveHub(),
-		format:         newFormatter(),
-		onMessageSent:  &hook.Hook[*MessageEvent]{},
-		onThreadCreate: &hook.Hook[*ThreadEvent]{},
-		onMemberLeft:   &hook.Hook[*MemberEvent]{},
-		onBlock:        &hook.Hook[*BlockEvent]{},
-		onUnblock:      &hook.Hook[*BlockEvent]{},
+		app:               app,
+		config:            config,
+		live:              newLiveHub(),
+		format:            newFormatter(),
+		onMessageSent:     &hook.Hook[*MessageEvent]{},
+		onThreadCreate:    &hook.Hook[*ThreadEvent]{},
+		onMemberLeft:      &hook.Hook[*MemberEvent]{},
+		onRequestAccepted: &hook.Hook[*RequestEvent]{},
+		onRequestDeclined: &hook.Hook[*RequestEvent]{},
+		onBlock:           &hook.Hook[*BlockEvent]{},
+		onUnblock:         &hook.Hook[*BlockEvent]{},
 	}
 
 	if err := m.initChannels(config.Channels); err != nil {

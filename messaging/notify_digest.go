@@ -53,7 +53,7 @@ func (n *notifier) composeDigest(r claimedRow) (*mailer.Message, string, error) 
 		Unread int    `db:"unread"`
 	}
 	err = app.DB().NewQuery(`SELECT thread, unread FROM thread_members INDEXED BY idx_messaging_members_unread
-		WHERE user = {:user} AND unread > 0 AND "left" = 0 AND muted = FALSE
+		WHERE user = {:user} AND unread > 0 AND "left" = 0 AND muted = FALSE AND request = ''
 		ORDER BY last_activity DESC LIMIT {:n}`).
 		Bind(dbx.Params{"user": r.User, "n": digestLimit}).All(&threads)
 	if err != nil {

@@ -309,6 +309,7 @@ const recipientModeSQL = `CASE WHEN COALESCE(p.messaging_off, FALSE) THEN 'none'
 // fanOutMessageSQL opens a window for each member in (from, to] who gets
 // an email about this message: a current member other than the author,
 // who has not read it, hasn't muted the thread, hasn't blocked the author,
+// isn't being asked to accept it as a message request (reach.go),
 // has an email address and is in conversation mode. A member with a
 // window open already is left alone (the unique index): the window is
 // fixed. So is a member who was emailed about messages they still haven't
@@ -323,7 +324,7 @@ const fanOutMessageSQL = `INSERT OR IGNORE INTO messaging_notifications
 	LEFT JOIN messaging_preferences p ON p.user = tm.user
 	WHERE tm.thread = {:thread} AND tm.user > {:from} AND tm.user <= {:to}
 		AND tm.user != {:author} AND tm."left" = FALSE AND tm.muted = FALSE AND tm.last_read_seq < {:seq}
-		AND u.email != '' AND ` + recipientModeSQL + ` = 'conversation'
+		AND tm.request = '' AND u.email != '' AND ` + recipientModeSQL + ` = 'conversation'
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user = tm.user AND b.blocked = {:author})
 		AND NOT EXISTS (SELECT 1 FROM messaging_notifications n WHERE n.user = tm.user AND n.thread = tm.thread
 			AND n.channel = '' AND n.kind = 'conversation' AND n.state = 'sent' AND n.last_seq > tm.last_read_seq)`
@@ -335,7 +336,8 @@ const fanOutDigestSQL = `INSERT OR IGNORE INTO messaging_notifications
 	SELECT ` + newIDSQL + `, 'digest', u.id, '', {:day}, 'waiting', 0, 0, 0, {:now}, 0, '', '', {:now}, {:now}, {:now}
 	FROM users u LEFT JOIN messaging_preferences p ON p.user = u.id
 	WHERE u.id > {:from} AND u.id <= {:to} AND u.email != '' AND ` + recipientModeSQL + ` = 'digest'
-		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.user = u.id AND tm.unread > 0 AND tm."left" = FALSE AND tm.muted = FALSE)`
+		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.user = u.id AND tm.unread > 0 AND tm."left" = FALSE AND tm.muted = FALSE
+			AND tm.request = '')`
 
 // outboxFailed puts a row that can't be fanned out off with backoff, and
 // gives it up after maxAttempts.

@@ -21,54 +21,93 @@ import (
 // tell a block from "messaging off" by the text or by the time it takes.
 
 // unreachableSQL is a condition on the users row aliased alias: true when
-// the user given by the {:sender} parameter can't reach them.
+// the user given by the {:sender} parameter can't reach them. {:exempt}
+// is whether the sender holds an unblockable role (reach.go); a member in
+// "requests" mode is reachable (as a request).
 func unreachableSQL(alias string) string {
 	return `(COALESCE((SELECT p.messaging_off FROM messaging_preferences p WHERE p.user = ` + alias + `.id), FALSE)
-		OR EXISTS (SELECT 1 FROM blocks b WHERE b.user = ` + alias + `.id AND b.blocked = {:sender}))`
+		OR EXISTS (SELECT 1 FROM blocks b WHERE b.user = ` + alias + `.id AND b.blocked = {:sender})
+		OR (NOT {:exempt} AND CASE ` + modeSQL(alias) + `
+			WHEN '` + ReachNobody + `' THEN TRUE
+			WHEN '` + ReachContacts + `' THEN NOT ` + contactSQL(alias) + `
+			ELSE FALSE END))`
 }
 
 // reachSQL reads the sender and the recipients in one statement: the
 // sender's own switch and roles, and for everyone whether the sender can
-// reach them.
-var reachSQL = `SELECT u.id, u.roles,
-		COALESCE((SELECT p.messaging_off FROM messaging_preferences p WHERE p.user = u.id), FALSE) AS off,
-		` + unreachableSQL("u") + ` AS unreachable
-	FROM users u WHERE u.id IN (SELECT value FROM json_each({:ids}))`
+// reach them, what their mode lets the sender do (reach.go) and whether
+// their membership of {:thread} (a direct thread posted into; "" when
+// starting) is a request. Posting into a direct thread needs no contact
+// lookup: unless the recipient's membership is a request (then the post
+// waits), the thread itself makes the two contacts, or the recipient
+// wrote first; only "nobody" closes it.
+var reachSQL = `SELECT u.id, u.roles, COALESCE(p.messaging_off, FALSE) AS off,
+		(COALESCE(p.messaging_off, FALSE) OR EXISTS (SELECT 1 FROM blocks b WHERE b.user = u.id AND b.blocked = {:sender})) AS unreachable,
+		CASE WHEN u.id = {:sender} THEN 0
+			WHEN {:thread} != '' THEN CASE COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault}) WHEN '` + ReachNobody + `' THEN 2 ELSE 0 END
+			ELSE ` + reachGateSQL("u", "COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault})") + ` END AS gate,
+		EXISTS (SELECT 1 FROM thread_members tr WHERE tr.thread = {:thread} AND tr.user = u.id AND tr.request != '') AS request
+	FROM users u LEFT JOIN messaging_preferences p ON p.user = u.id
+	WHERE u.id IN (SELECT value FROM json_each({:ids}))`
 
 // checkReach returns nil when sender may send to every one of recipients.
 // It returns ErrNotFound for an unknown sender, unknown for an unknown
 // recipient, and ErrRefused for every other reason.
 func (m *Messaging) checkReach(app core.App, sender string, recipients []string, unknown error) error {
+	_, err := m.reach(app, sender, recipients, "", unknown)
+	return err
+}
+
+// reach is checkReach that also returns the recipients for whom the
+// conversation is a request (reach.go). With a thread, it is a post into
+// that direct thread: a recipient whose membership is still a request
+// makes it errRequestWaiting, before any other refusal.
+func (m *Messaging) reach(app core.App, sender string, recipients []string, thread string, unknown error) ([]string, error) {
 	var rows []struct {
 		ID          string                  `db:"id"`
 		Roles       types.JSONArray[string] `db:"roles"`
 		Off         bool                    `db:"off"`
 		Unreachable bool                    `db:"unreachable"`
+		Gate        int                     `db:"gate"`
+		Request     bool                    `db:"request"`
 	}
 	ids := append([]string{sender}, recipients...)
-	err := app.DB().NewQuery(reachSQL).Bind(dbx.Params{"sender": sender, "ids": inParam(ids)}).All(&rows)
+	err := app.DB().NewQuery(reachSQL).Bind(dbx.Params{"sender": sender, "ids": inParam(ids), "thread": thread,
+		"reachDefault": m.Limits().WhoCanMessage}).All(&rows)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	senderFound, refused, found := false, false, 0
+	senderFound, refused, waiting, found, exempt := false, false, false, 0, false
 	for _, r := range rows {
 		if r.ID == sender {
 			senderFound = true
+			exempt = m.exemptFromReach(r.Roles)
 			refused = refused || r.Off || !m.rolesMaySend(r.Roles)
+		}
+	}
+	var requests []string
+	for _, r := range rows {
+		if r.ID == sender {
 			continue
 		}
 		found++
-		refused = refused || r.Unreachable
+		waiting = waiting || (thread != "" && r.Request)
+		refused = refused || r.Unreachable || (!exempt && r.Gate == gateClosed)
+		if !exempt && r.Gate == gateRequest {
+			requests = append(requests, r.ID)
+		}
 	}
 	switch {
 	case !senderFound:
-		return errNotFound()
+		return nil, errNotFound()
 	case found < countOthers(recipients, sender):
-		return unknown
+		return nil, unknown
+	case waiting:
+		return nil, errRequestWaiting()
 	case refused:
-		return errRefused()
+		return nil, errRefused()
 	}
-	return nil
+	return requests, nil
 }
 
 // countOthers counts the distinct ids in ids other than self.
@@ -99,8 +138,9 @@ func (m *Messaging) rolesMaySend(roles []string) bool {
 // checkCanPost enforces, inside the sending transaction, every rule for an
 // authored message in a thread of kind with members: current membership,
 // the author's right to send, and in a direct thread that the other member
-// can still be reached (a deleted peer can't).
-func (m *Messaging) checkCanPost(app core.App, kind string, members []string, author string) error {
+// can still be reached (a deleted peer can't) and has accepted the
+// conversation if it was a request (reach.go).
+func (m *Messaging) checkCanPost(app core.App, threadID, kind string, members []string, author string) error {
 	if !slices.Contains(members, author) {
 		return errNotFound()
 	}
@@ -115,7 +155,11 @@ func (m *Messaging) checkCanPost(app core.App, kind string, members []string, au
 			return errRefused() // the other person's account is gone
 		}
 	}
-	return m.checkReach(app, author, peers, errRefused())
+	if len(peers) == 0 {
+		threadID = "" // a group: requests don't stop the others' conversation
+	}
+	_, err := m.reach(app, author, peers, threadID, errRefused())
+	return err
 }
 
 // Recipients returns up to limit users whose name or username starts with
@@ -138,7 +182,8 @@ func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
 			OR ([[username]] >= {:lo} COLLATE NOCASE AND [[username]] < {:hi} COLLATE NOCASE))`,
 			dbx.Params{"lo": lo, "hi": hi})).
 		AndWhere(dbx.Not(dbx.HashExp{"id": user})).
-		AndWhere(dbx.NewExp("NOT "+unreachableSQL(CollectionNameUsers), dbx.Params{"sender": user})).
+		AndWhere(dbx.NewExp("NOT "+unreachableSQL(CollectionNameUsers),
+			dbx.Params{"sender": user, "exempt": m.userExempt(user), "reachDefault": m.Limits().WhoCanMessage})).
 		OrderBy("name").
 		Limit(int64(limit)).
 		All(&rows)
@@ -150,7 +195,8 @@ func (m *Messaging) Recipients(user, q string, limit int) ([]Member, error) {
 
 // checkRecipients returns ErrNotFound for an unknown sender, ErrInvalid (on
 // field, the input that named the users) for unknown users and ErrRefused
-// when sender may not write to every one of them.
-func (m *Messaging) checkRecipients(app core.App, sender string, ids []string, field string) error {
-	return m.checkReach(app, sender, ids, errInvalid(field, "unknown_recipient", "Unknown recipient."))
+// when sender may not write to every one of them; otherwise the ones for
+// whom the conversation is a request (reach.go).
+func (m *Messaging) checkRecipients(app core.App, sender string, ids []string, field string) ([]string, error) {
+	return m.reach(app, sender, ids, "", errInvalid(field, "unknown_recipient", "Unknown recipient."))
 }

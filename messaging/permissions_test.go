@@ -38,6 +38,14 @@ func TestPermissions_EveryRefusalTakesTheSamePath(t *testing.T) {
 			f.must(f.pm.Block(f.id("carol"), f.id("alice")))
 			f.setOff("bob")
 		},
+		"recipient lets nobody message them":        func(f *fixture) { f.setReach("bob", messaging.ReachNobody) },
+		"recipient lets only contacts message them": func(f *fixture) { f.setReach("bob", messaging.ReachContacts) },
+		"the site's default is nobody": func(f *fixture) {
+			r, err := f.app.FindRecordById(messaging.CollectionNameSettings, "messagingconfig")
+			f.must(err)
+			r.Set("who_can_message", messaging.ReachNobody)
+			f.must(f.app.Save(r))
+		},
 	}
 	counts := map[string]int64{}
 	for reason, setup := range reasons {

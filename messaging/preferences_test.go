@@ -14,6 +14,9 @@ func prefsAre(s tests.ApiScenario, f *fixture, user string, want messaging.Prefe
 	if want.EmailNotifications == "" {
 		want.EmailNotifications = messaging.EmailDefault
 	}
+	if want.WhoCanMessage == "" {
+		want.WhoCanMessage = messaging.ReachDefault
+	}
 	s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, _ *http.Response) {
 		got, err := f.pm.Preferences(f.id(user))
 		if err != nil || got != want {
@@ -29,7 +32,7 @@ func TestPreferences_Routes(t *testing.T) {
 	runCases(t, []apiCase{
 		{name: "defaults for a member who never changed them", build: func(f *fixture) tests.ApiScenario {
 			return prefsAre(expect(f.as("alice", http.MethodGet, url, nil), 200,
-				[]string{`{"messagingOff":false,"emailNotifications":"default","readReceiptsOff":false}`}), f, "alice", messaging.Preferences{})
+				[]string{`{"messagingOff":false,"emailNotifications":"default","readReceiptsOff":false,"whoCanMessage":"default"}`}), f, "alice", messaging.Preferences{})
 		}},
 		{name: "a member reads their own", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("off", http.MethodGet, url, nil), 200, []string{`"messagingOff":true`})
@@ -37,7 +40,7 @@ func TestPreferences_Routes(t *testing.T) {
 		{name: "a member changes one and keeps the other", build: func(f *fixture) tests.ApiScenario {
 			f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{EmailNotifications: messaging.EmailNone}))
 			return prefsAre(expect(f.as("alice", http.MethodPatch, url, map[string]any{"messagingOff": true}), 200,
-				[]string{`{"messagingOff":true,"emailNotifications":"none","readReceiptsOff":false}`}), f, "alice",
+				[]string{`{"messagingOff":true,"emailNotifications":"none","readReceiptsOff":false,"whoCanMessage":"default"}`}), f, "alice",
 				messaging.Preferences{MessagingOff: true, EmailNotifications: messaging.EmailNone})
 		}},
 		{name: "a member chooses the daily digest", build: func(f *fixture) tests.ApiScenario {

@@ -24,7 +24,9 @@ import (
 //	members   {thread}                            people joined or left a thread you are in
 //	removed   {thread}                            you are no longer in the thread
 //
-// totals is {threads, messages}, the same as GET /api/messaging/unread.
+//	request   {thread, state, totals}            you accepted or declined a request (any device)
+//
+// totals is {threads, messages, requests}, the same as GET /api/messaging/unread.
 //
 // Every writer produces the events (see bindLiveHooks), each user's in
 // commit-consistent order (see liveHub.ordered), and only the topic

@@ -23,24 +23,27 @@ type liveState struct {
 	LastReadSeq int    `db:"last_read_seq"`
 	Threads     int    `db:"threads"`
 	Messages    int    `db:"messages"`
+	Requests    int    `db:"requests"`
 	MsgDeleted  bool   `db:"msg_deleted"`
 }
 
 func (s liveState) totals() UnreadCounts {
-	return UnreadCounts{Threads: s.Threads, Messages: s.Messages}
+	return UnreadCounts{Threads: s.Threads, Messages: s.Messages, Requests: s.Requests}
 }
 
 // liveStatesSQL reads, in one statement and so from one snapshot, the
 // unread state in a thread of those of the given users who are current
 // members of it, their totals (as GET /api/messaging/unread counts them),
 // and whether a message is deleted by now (true when it is gone). Users who
-// have left get no row: they are told "removed", and nothing after it.
+// have left get no row: they are told "removed", and nothing after it; nor
+// do those who declined the thread as a request (reach.go).
 var liveStatesSQL = `SELECT m.user AS user, m.unread AS unread, m.last_read_seq AS last_read_seq,
 	COALESCE(t.threads, 0) AS threads, COALESCE(t.messages, 0) AS messages,
+	(` + requestsCountSQL("m.user") + `) AS requests,
 	COALESCE((SELECT deleted FROM messages WHERE id = {:msg}), TRUE) AS msg_deleted
 FROM thread_members m
 LEFT JOIN (` + unreadTotalsSQL("user IN (SELECT value FROM json_each({:users}))") + `) t ON t.user = m.user
-WHERE m.thread = {:thread} AND m."left" = 0 AND m.user IN (SELECT value FROM json_each({:users}))`
+WHERE m.thread = {:thread} AND m."left" = 0 AND m.` + memberNotDeclined + ` AND m.user IN (SELECT value FROM json_each({:users}))`
 
 func liveStates(app core.App, threadID string, users []string, msgID string) (map[string]liveState, error) {
 	var rows []liveState

@@ -33,7 +33,7 @@ const receiptsAllowedSQL = `(NOT EXISTS (SELECT 1 FROM messaging_preferences rp
 // 0 when there is nothing to show.
 const peerReadSeqSQL = `CASE WHEN t.kind = '` + KindDirect + `' THEN COALESCE((
 		SELECT p.last_read_seq FROM thread_members p
-		WHERE p.thread = tm.thread AND p.user != tm.user AND p."left" = 0 AND ` + receiptsAllowedSQL + `
+		WHERE p.thread = tm.thread AND p.user != tm.user AND p."left" = 0 AND p.request = '' AND ` + receiptsAllowedSQL + `
 		LIMIT 1), 0) ELSE 0 END`
 
 // seenAfterCommit sends the "seen" event once tx commits if the read
@@ -61,7 +61,7 @@ func (h *liveHub) seen(app core.App, reader, threadID string) {
 		Peer string `db:"peer"`
 	}
 	err := app.DB().NewQuery(`SELECT p.user AS peer FROM threads t
-		JOIN thread_members p ON p.thread = t.id AND p.user != {:reader} AND p."left" = 0
+		JOIN thread_members p ON p.thread = t.id AND p.user != {:reader} AND p."left" = 0 AND p.` + memberNotDeclined + `
 		WHERE t.id = {:thread} AND t.kind = {:direct} LIMIT 1`).
 		Bind(dbx.Params{"thread": threadID, "reader": reader, "direct": KindDirect}).One(&row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -80,7 +80,7 @@ func (h *liveHub) seen(app core.App, reader, threadID string) {
 		}
 		err := app.DB().NewQuery(`SELECT tm.last_read_seq AS seq FROM thread_members tm
 			JOIN thread_members p ON p.thread = tm.thread AND p.user = {:peer} AND p."left" = 0
-			WHERE tm.thread = {:thread} AND tm.user = {:reader} AND tm."left" = 0 AND ` + receiptsAllowedSQL).
+			WHERE tm.thread = {:thread} AND tm.user = {:reader} AND tm."left" = 0 AND tm.request = '' AND ` + receiptsAllowedSQL).
 			Bind(dbx.Params{"thread": threadID, "reader": reader, "peer": row.Peer}).One(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return // receipts off or a block: nothing to tell

@@ -109,6 +109,19 @@ func (m *Membership) SetMuted(muted bool) { m.Set("muted", muted) }
 // SetArchived moves the thread into (true) or out of the archived box.
 func (m *Membership) SetArchived(archived bool) { m.Set("archived", archived) }
 
+// Request is "pending" for a stranger's conversation waiting in the
+// member's Requests, "declined" when they declined it, "" otherwise.
+func (m *Membership) Request() string { return m.GetString("request") }
+
+// SetRequest makes the membership a pending request, or a normal one.
+func (m *Membership) SetRequest(pending bool) {
+	if pending {
+		m.Set("request", requestPending)
+	} else {
+		m.Set("request", "")
+	}
+}
+
 // SetTags replaces the member's tags on the thread.
 func (m *Membership) SetTags(ids []string) { m.Set("tags", ids) }
 

@@ -45,6 +45,8 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.POST("/threads/{id}/archive", m.handleArchive)
 	g.POST("/threads/{id}/leave", m.handleLeave)
 	g.POST("/threads/{id}/members", m.handleAddMembers)
+	g.POST("/threads/{id}/accept", m.handleAcceptRequest)
+	g.POST("/threads/{id}/decline", m.handleDeclineRequest)
 	g.PUT("/threads/{id}/tags", m.handleTags)
 	g.DELETE("/messages/{id}", m.handleDeleteMessage)
 	g.PATCH("/messages/{id}", m.handleEditMessage)

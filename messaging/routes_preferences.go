@@ -23,6 +23,7 @@ func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
 		MessagingOff *bool   `json:"messagingOff"`
 		EmailMode    *string `json:"emailNotifications"`
 		ReceiptsOff  *bool   `json:"readReceiptsOff"`
+		Reach        *string `json:"whoCanMessage"`
 	}
 	if err := bind(e, &in); err != nil {
 		return err
@@ -39,6 +40,9 @@ func (m *Messaging) handleSetPreferences(e *core.RequestEvent) error {
 	}
 	if in.ReceiptsOff != nil {
 		p.ReadReceiptsOff = *in.ReceiptsOff
+	}
+	if in.Reach != nil {
+		p.WhoCanMessage = *in.Reach
 	}
 	if err := m.SetPreferences(e.Auth.Id, p); err != nil {
 		return apiError(err)

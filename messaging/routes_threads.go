@@ -21,8 +21,10 @@ func (m *Messaging) handleInbox(e *core.RequestEvent) error {
 	case "", "inbox":
 	case "archived":
 		in.Archived = true
+	case "requests":
+		in.Requests = true
 	default:
-		return errInvalid("box", "bad_box", `Box must be "inbox" or "archived".`)
+		return errInvalid("box", "bad_box", `Box must be "inbox", "archived" or "requests".`)
 	}
 	switch q.Get("unread") {
 	case "", "0", "false":

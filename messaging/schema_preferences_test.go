@@ -12,6 +12,7 @@ func TestPreferencesMigration_MovesValuesOffUsers(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, messaging.Config{})
 	defer f.app.Cleanup()
+	f.must(messaging.MigrateReachDownForTest(f.app))     // which came later
 	f.must(messaging.MigrateEmailModeDownForTest(f.app)) // which came later
 	f.must(messaging.MigratePreferencesDownForTest(f.app))
 	for name, vals := range map[string][2]bool{"alice": {true, false}, "bob": {false, true}} {
@@ -24,6 +25,7 @@ func TestPreferencesMigration_MovesValuesOffUsers(t *testing.T) {
 	f.must(messaging.MigratePreferencesUpForTest(f.app))
 	f.must(messaging.MigrateReadReceiptsUpForTest(f.app)) // which came later
 	f.must(messaging.MigrateEmailModeUpForTest(f.app))
+	f.must(messaging.MigrateReachUpForTest(f.app))
 
 	for name, want := range map[string]messaging.Preferences{
 		"alice": {MessagingOff: true}, "bob": {EmailNotifications: messaging.EmailNone}, "carol": {}, "off": {MessagingOff: true},
@@ -31,6 +33,7 @@ func TestPreferencesMigration_MovesValuesOffUsers(t *testing.T) {
 		if want.EmailNotifications == "" {
 			want.EmailNotifications = messaging.EmailDefault
 		}
+		want.WhoCanMessage = messaging.ReachDefault
 		if got, err := f.pm.Preferences(f.id(name)); err != nil || got != want {
 			t.Errorf("%s: %+v (%v), want %+v", name, got, err, want)
 		}

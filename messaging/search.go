@@ -68,7 +68,7 @@ var searchSQL = `SELECT m.id, m.thread, m.author, m.author_deleted, m.seq, m.cre
 	JOIN ` + searchKeysTable + ` k ON k.key = s.rowid
 	JOIN messages m ON m.id = k.message
 	WHERE ` + searchTable + ` MATCH ?1 AND s.rowid < ?2 AND ` + searchIndexable("m") + `
-		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.thread = m.thread AND tm.user = ?3 AND tm.` + memberIsCurrent + `)
+		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.thread = m.thread AND tm.user = ?3 AND tm.` + memberIsCurrent + ` AND tm.` + memberNotDeclined + `)
 	ORDER BY s.rowid DESC LIMIT ?4`
 
 // Search finds the messages user can read whose body contains every word
@@ -145,7 +145,7 @@ func (m *Messaging) Search(user, query string, opts SearchOptions) (SearchPage, 
 // when there are more than searchThreadsInQuery (then the query walks all
 // matches, checking membership per match).
 func (m *Messaging) searchThreads(user string) ([]string, error) {
-	rows, err := m.query(`SELECT thread FROM thread_members WHERE user = ?1 AND `+memberIsCurrent+` LIMIT ?2`,
+	rows, err := m.query(`SELECT thread FROM thread_members WHERE user = ?1 AND `+memberIsCurrent+` AND `+memberNotDeclined+` LIMIT ?2`,
 		user, searchThreadsInQuery+1)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (m *Messaging) searchThreads(user string) ([]string, error) {
 // join order: each id is one lookup in the (thread, user) index, however
 // many conversations the caller is in.
 var searchThreadsSQL = threadRowsSQL + ` WHERE tm.id IN (SELECT mm.id FROM json_each(?2) j CROSS JOIN
-	thread_members mm ON mm.thread = j.value AND mm.user = ?1 AND mm.` + memberIsCurrent + `)`
+	thread_members mm ON mm.thread = j.value AND mm.user = ?1 AND mm.` + memberIsCurrent + ` AND mm.` + memberNotDeclined + `)`
 
 // searchResultThreads is the threads of the hits as user sees them, in
 // order of first appearance.

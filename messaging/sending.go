@@ -108,7 +108,7 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			return err
 		}
 		if author != "" {
-			if err := m.checkCanPost(tx, thread.Kind, thread.Members, author); err != nil {
+			if err := m.checkCanPost(tx, threadID, thread.Kind, thread.Members, author); err != nil {
 				return err
 			}
 		}

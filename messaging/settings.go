@@ -56,6 +56,8 @@ type Limits struct {
 	WebhookURL         string `json:"webhook_url"`
 	WebhookSecret      string `json:"-"`
 	WebhookIncludeText bool   `json:"webhook_include_text"`
+	// WhoCanMessage is the mode of members who chose none (reach.go).
+	WhoCanMessage string `json:"who_can_message"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -95,6 +97,7 @@ var settings = []setting{
 	webhookSecretSetting,
 	webhookURLSetting,
 	webhookTextSetting,
+	choiceSetting("who_can_message", reachModes(), func(l *Limits) *string { return &l.WhoCanMessage }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -174,6 +177,7 @@ func (m *Messaging) defaultLimits() Limits {
 		WebhookURL:         m.config.WebhookURL,
 		WebhookSecret:      m.config.WebhookSecret,
 		WebhookIncludeText: m.config.WebhookIncludeText,
+		WhoCanMessage:      m.config.WhoCanMessage,
 	}
 }
 

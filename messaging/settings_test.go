@@ -79,7 +79,8 @@ func TestSettings_RecordsAPI(t *testing.T) {
 		TextFormat: "plain", EditWindowMinutes: 15, ModeratorRoles: []string{"moderator", "admin"},
 		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest(),
 		MessageOrder: "oldest_first", ComposerPosition: "bottom",
-		NotifyDelaySeconds: 300, DigestHour: 8, EmailNotifications: messaging.EmailConversation}
+		NotifyDelaySeconds: 300, DigestHour: 8, EmailNotifications: messaging.EmailConversation,
+		WhoCanMessage: messaging.ReachEveryone}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
 			who := "superuser"

@@ -80,7 +80,8 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 		if message, err = startRetry(tx, sender, others, body, key); err != nil || message != nil {
 			return err
 		}
-		if err := m.checkRecipients(tx, sender, others, "recipients"); err != nil {
+		requests, err := m.checkRecipients(tx, sender, others, "recipients")
+		if err != nil {
 			return err
 		}
 		if len(others) == 1 {
@@ -92,6 +93,11 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 			return err
 		}
 		message, err = m.newMessageWith(tx, thread.Id, sender, body, opts)
+		if err == nil && (&Message{message}).Seq() == 1 {
+			// A new thread: after its first message, the strangers'
+			// memberships become requests (reach.go).
+			err = markRequests(tx, thread.Id, requests)
+		}
 		return err
 	})
 	if err != nil {

@@ -18,11 +18,13 @@ import (
 // countNewMessage counts an authored message in, inside its sending
 // transaction and in one statement whatever the group size: every other
 // current member gains one unread; the author has read up to their own
-// message; the thread comes back to everyone's inbox.
+// message; the thread comes back to everyone's inbox. Writing into a
+// request accepts it for its author (reach.go).
 func countNewMessage(tx core.App, threadID, author string, seq int, at string) error {
 	_, err := tx.DB().NewQuery(`UPDATE thread_members SET
 			unread = CASE WHEN user = {:author} THEN 0 ELSE unread + 1 END,
 			last_read_seq = CASE WHEN user = {:author} THEN {:seq} ELSE last_read_seq END,
+			request = CASE WHEN user = {:author} THEN '' ELSE request END,
 			last_activity = {:at}, archived = FALSE
 		WHERE thread = {:thread} AND ` + memberIsCurrent).
 		Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": threadID}).Execute()
@@ -52,10 +54,12 @@ func (m *Messaging) withUncount(e *core.RecordEvent) error {
 }
 
 // UnreadCounts is a user's unread total: threads with unread messages and
-// unread messages across them.
+// unread messages across them, requests left out; and their pending
+// message requests, the Requests badge (reach.go).
 type UnreadCounts struct {
 	Threads  int `json:"threads"`
 	Messages int `json:"messages"`
+	Requests int `json:"requests"`
 }
 
 // Unread returns user's unread totals from a partial index of the
@@ -74,6 +78,9 @@ func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 	if err == nil {
 		err = rows.Err()
 	}
+	if err == nil {
+		err = m.app.DB().NewQuery(requestsCountSQL("{:user}")).Bind(dbx.Params{"user": user}).Row(&c.Requests)
+	}
 	return c, err
 }
 
@@ -83,11 +90,12 @@ func (m *Messaging) Unread(user string) (UnreadCounts, error) {
 // them. It is the one definition of a user's totals, for GET
 // /api/messaging/unread and for every live event, and reads only the
 // partial index of memberships with unread messages (its WHERE must keep
-// implying that index's "unread > 0 AND left = 0").
+// implying that index's "unread > 0 AND left = 0"). Requests count in
+// their own badge, not here (reach.go).
 func unreadTotalsSQL(userCond string) string {
 	return `SELECT user, COUNT(*) AS threads, SUM(unread) AS messages
 		FROM thread_members INDEXED BY idx_messaging_members_unread
-		WHERE ` + userCond + ` AND unread > 0 AND "left" = 0
+		WHERE ` + userCond + ` AND unread > 0 AND "left" = 0 AND request = ''
 		GROUP BY user`
 }
 

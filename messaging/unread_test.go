@@ -105,7 +105,7 @@ func TestRoutes_Unread(t *testing.T) {
 				setup(f, w)
 			}
 			return expect(f.as(who, http.MethodGet, url, nil), 200,
-				[]string{`{"threads":` + threads + `,"messages":` + messages + `}`})
+				[]string{`{"threads":` + threads + `,"messages":` + messages + `,"requests":0}`})
 		})
 	}
 	runCases(t, []apiCase{
