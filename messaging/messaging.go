@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -104,6 +105,10 @@ type Config struct {
 	WebhookSecret      string
 	WebhookIncludeText bool
 
+	// AntiSpam holds the anti-spam limits' defaults (antispam.go); the
+	// settings record overrides them.
+	AntiSpam AntiSpamConfig
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -138,6 +143,11 @@ type Messaging struct {
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
 	cmd *cobra.Command
+	// unlimited marks the sends that skip the anti-spam limits
+	// (antispam.go): *core.Record or *core.TxAppInfo -> struct{}.
+	unlimited sync.Map
+	// clock is the anti-spam limits' time (time.Now; tests set another).
+	clock func() time.Time
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
@@ -203,6 +213,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.MaxPageSize = 100
 	}
 	notifyDefaults(&config)
+	antiSpamDefaults(&config.AntiSpam)
 	switch {
 	case config.MaxGroupSize < 2:
 		return nil, fmt.Errorf("messaging: MaxGroupSize must be at least 2, got %d", config.MaxGroupSize)
@@ -224,7 +235,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles) {
+	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles, config.AntiSpam.TrustedRoles) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}
@@ -240,6 +251,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onMemberLeft:   &hook.Hook[*MemberEvent]{},
 		onBlock:        &hook.Hook[*BlockEvent]{},
 		onUnblock:      &hook.Hook[*BlockEvent]{},
+		clock:          time.Now,
 	}
 
 	if err := m.initChannels(config.Channels); err != nil {
@@ -260,6 +272,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindSettingsHooks()
 	m.bindRelationGuard()
 	m.bindNotifyHooks()
+	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:   "__messagingRoutes__",

@@ -56,6 +56,8 @@ type Limits struct {
 	WebhookURL         string `json:"webhook_url"`
 	WebhookSecret      string `json:"-"`
 	WebhookIncludeText bool   `json:"webhook_include_text"`
+	// Anti-spam (antispam.go): exempt roles and limits, 0 meaning off.
+	AntiSpamLimits
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -95,6 +97,12 @@ var settings = []setting{
 	webhookSecretSetting,
 	webhookURLSetting,
 	webhookTextSetting,
+	rolesSetting("trusted_roles", func(l *Limits) *[]string { return &l.TrustedRoles }),
+	limitSetting("min_account_age_hours", 8760, func(l *Limits) *int { return &l.MinAccountAgeHours }),
+	limitSetting("new_account_days", 365, func(l *Limits) *int { return &l.NewAccountDays }),
+	limitSetting("new_account_conversations_per_day", 10000, func(l *Limits) *int { return &l.NewAccountConversationsPerDay }),
+	limitSetting("new_account_max_recipients", 1000, func(l *Limits) *int { return &l.NewAccountMaxRecipients }),
+	limitSetting("messages_per_minute", 10000, func(l *Limits) *int { return &l.MessagesPerMinute }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -174,6 +182,7 @@ func (m *Messaging) defaultLimits() Limits {
 		WebhookURL:         m.config.WebhookURL,
 		WebhookSecret:      m.config.WebhookSecret,
 		WebhookIncludeText: m.config.WebhookIncludeText,
+		AntiSpamLimits:     m.config.AntiSpam.limits(),
 	}
 }
 
