@@ -15,6 +15,10 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
+// spamOn is the default config with the anti-spam defaults on (the
+// fixture turns anti-spam off for a zero AntiSpam).
+var spamOn = messaging.Config{AntiSpam: messaging.AntiSpamConfig{TrustedRoles: []string{}}}
+
 // spamClock fixes the anti-spam clock 20 seconds into a minute, so that a
 // per-minute refusal always says 40 seconds, and returns it.
 func spamClock(f *fixture) time.Time {
@@ -126,15 +130,15 @@ func TestAntiSpamMessagesPerMinute(t *testing.T) {
 	var cases []apiCase
 	for _, kind := range []string{"new", "old"} {
 		cases = append(cases,
-			apiCase{name: kind + " account, messaging API → 429", build: func(f *fixture) tests.ApiScenario {
+			apiCase{cfg: spamOn, name: kind + " account, messaging API → 429", build: func(f *fixture) tests.ApiScenario {
 				who, th := setup(f, kind)
 				return limited(sendByAPI(f, who, th), "messages_per_minute", 40, "40 seconds", 2)
 			}},
-			apiCase{name: kind + " account, records API → 429", build: func(f *fixture) tests.ApiScenario {
+			apiCase{cfg: spamOn, name: kind + " account, records API → 429", build: func(f *fixture) tests.ApiScenario {
 				who, th := setup(f, kind)
 				return limited(sendByRecords(f, who, th), "messages_per_minute", 40, "40 seconds", 2)
 			}},
-			apiCase{name: kind + " account, batch API → 400 carrying the 429", build: func(f *fixture) tests.ApiScenario {
+			apiCase{cfg: spamOn, name: kind + " account, batch API → 400 carrying the 429", build: func(f *fixture) tests.ApiScenario {
 				who, th := setup(f, kind)
 				return batchLimited(sendByBatch(f, who, th), "messages_per_minute", 40, 2)
 			}},
@@ -142,17 +146,17 @@ func TestAntiSpamMessagesPerMinute(t *testing.T) {
 	}
 	for _, kind := range []string{"trusted", "moderator", "superuser"} {
 		cases = append(cases,
-			apiCase{name: kind + ", records API → sent", build: func(f *fixture) tests.ApiScenario {
+			apiCase{cfg: spamOn, name: kind + ", records API → sent", build: func(f *fixture) tests.ApiScenario {
 				who, th := setup(f, kind)
 				return sent(sendByRecords(f, who, th), 3)
 			}},
-			apiCase{name: kind + ", batch API → sent", build: func(f *fixture) tests.ApiScenario {
+			apiCase{cfg: spamOn, name: kind + ", batch API → sent", build: func(f *fixture) tests.ApiScenario {
 				who, th := setup(f, kind)
 				return countIs(expect(sendByBatch(f, who, th), 200, []string{`"one more"`}), messaging.CollectionNameMessages, 3)
 			}},
 		)
 		if kind != "superuser" {
-			cases = append(cases, apiCase{name: kind + ", messaging API → sent", build: func(f *fixture) tests.ApiScenario {
+			cases = append(cases, apiCase{cfg: spamOn, name: kind + ", messaging API → sent", build: func(f *fixture) tests.ApiScenario {
 				who, th := setup(f, kind)
 				return sent(sendByAPI(f, who, th), 3)
 			}})
@@ -165,12 +169,12 @@ func TestAntiSpamMessagesPerMinute(t *testing.T) {
 				f.setSettings(map[string]any{"messages_per_minute": "0"})
 				return sent(sendByAPI(f, "alice", th), 3)
 			}},
-		apiCase{name: "a raised limit counts on the next request", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "a raised limit counts on the next request", build: func(f *fixture) tests.ApiScenario {
 			_, th := setup(f, "new")
 			f.setSettings(map[string]any{"messages_per_minute": "3"})
 			return sent(sendByAPI(f, "alice", th), 3)
 		}},
-		apiCase{name: "a lowered limit counts on the next request", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "a lowered limit counts on the next request", build: func(f *fixture) tests.ApiScenario {
 			now := spamClock(f)
 			th, _ := f.start("alice", []string{"bob"}, "", "first")
 			f.send("alice", th.Id, "second")
@@ -178,7 +182,7 @@ func TestAntiSpamMessagesPerMinute(t *testing.T) {
 			f.setSettings(map[string]any{"messages_per_minute": "2"})
 			return limited(sendByAPI(f, "alice", th.Id), "messages_per_minute", 40, "40 seconds", 2)
 		}},
-		apiCase{name: "the default (30) leaves a third message alone", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "the default (30) leaves a third message alone", build: func(f *fixture) tests.ApiScenario {
 			spamClock(f)
 			th, _ := f.start("alice", []string{"bob"}, "", "first")
 			f.send("alice", th.Id, "second")
@@ -207,30 +211,30 @@ func TestAntiSpamAccountAge(t *testing.T) {
 	}
 	var cases []apiCase
 	cases = append(cases,
-		apiCase{name: "new account, messaging API → 429", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "new account, messaging API → 429", build: func(f *fixture) tests.ApiScenario {
 			who, th := setup(f, "new")
 			return limited(sendByAPI(f, who, th), "min_account_age_hours", 3000, "50 minutes", 1)
 		}},
-		apiCase{name: "new account, start → 429", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "new account, start → 429", build: func(f *fixture) tests.ApiScenario {
 			who, _ := setup(f, "new")
 			return limited(startByAPI(f, who), "min_account_age_hours", 3000, "50 minutes", 1)
 		}},
-		apiCase{name: "new account, records API → 429", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "new account, records API → 429", build: func(f *fixture) tests.ApiScenario {
 			who, th := setup(f, "new")
 			return limited(sendByRecords(f, who, th), "min_account_age_hours", 3000, "50 minutes", 1)
 		}},
-		apiCase{name: "new account, batch API → 400 carrying the 429", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "new account, batch API → 400 carrying the 429", build: func(f *fixture) tests.ApiScenario {
 			who, th := setup(f, "new")
 			return batchLimited(sendByBatch(f, who, th), "min_account_age_hours", 3000, 1)
 		}},
-		apiCase{name: "0 turns it off", build: func(f *fixture) tests.ApiScenario {
+		apiCase{cfg: spamOn, name: "0 turns it off", build: func(f *fixture) tests.ApiScenario {
 			_, th := setup(f, "new")
 			f.setSettings(map[string]any{"min_account_age_hours": "0"})
 			return sent(sendByAPI(f, "alice", th), 2)
 		}},
 	)
 	for _, kind := range []string{"old", "trusted", "moderator"} {
-		cases = append(cases, apiCase{name: kind + ", messaging API → sent", build: func(f *fixture) tests.ApiScenario {
+		cases = append(cases, apiCase{cfg: spamOn, name: kind + ", messaging API → sent", build: func(f *fixture) tests.ApiScenario {
 			who, th := setup(f, kind)
 			f.setCreated("alice", time.Now().Add(-10*time.Minute))
 			if kind == "old" {
@@ -239,7 +243,7 @@ func TestAntiSpamAccountAge(t *testing.T) {
 			return sent(sendByAPI(f, who, th), 2)
 		}})
 	}
-	cases = append(cases, apiCase{name: "superuser, records API → sent", build: func(f *fixture) tests.ApiScenario {
+	cases = append(cases, apiCase{cfg: spamOn, name: "superuser, records API → sent", build: func(f *fixture) tests.ApiScenario {
 		who, th := setup(f, "superuser")
 		f.setCreated("alice", time.Now().Add(-10*time.Minute))
 		return sent(sendByRecords(f, who, th), 2)
@@ -275,7 +279,7 @@ func TestAntiSpamNewAccountConversations(t *testing.T) {
 		return f.as(who, http.MethodPost, "/api/messaging/threads", map[string]any{"recipients": ids, "body": "one more"})
 	}
 	cases := []apiCase{
-		{name: "new account → 429 until the next UTC day", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "new account → 429 until the next UTC day", build: func(f *fixture) tests.ApiScenario {
 			r := setup(f, "new")
 			secs := nextUTCDay(r.now)
 			s := countIs(expect(start(f, r.who, "dave"), 429, []string{`"status":429`, `"code":"messaging_rate_limited"`,
@@ -283,21 +287,21 @@ func TestAntiSpamNewAccountConversations(t *testing.T) {
 				messaging.CollectionNameThreads, 2)
 			return retryAfterIs(s, strconv.Itoa(secs))
 		}},
-		{name: "new account, a direct thread they share is not a new conversation", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "new account, a direct thread they share is not a new conversation", build: func(f *fixture) tests.ApiScenario {
 			r := setup(f, "new")
 			return countIs(expect(start(f, r.who, "bob"), 200, []string{`"one more"`}), messaging.CollectionNameThreads, 2)
 		}},
-		{name: "0 turns it off", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "0 turns it off", build: func(f *fixture) tests.ApiScenario {
 			r := setup(f, "new")
 			f.setSettings(map[string]any{"new_account_conversations_per_day": "0"})
 			return countIs(expect(start(f, r.who, "dave"), 200, []string{`"one more"`}), messaging.CollectionNameThreads, 3)
 		}},
-		{name: "new_account_days 0: no account is new", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "new_account_days 0: no account is new", build: func(f *fixture) tests.ApiScenario {
 			r := setup(f, "new")
 			f.setSettings(map[string]any{"new_account_days": "0"})
 			return countIs(expect(start(f, r.who, "dave"), 200, []string{`"one more"`}), messaging.CollectionNameThreads, 3)
 		}},
-		{name: "superuser creates a thread for her through the records API", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "superuser creates a thread for her through the records API", build: func(f *fixture) tests.ApiScenario {
 			setup(f, "new")
 			s := f.as("superuser", http.MethodPost, recordsURL(messaging.CollectionNameThreads, ""),
 				map[string]any{"kind": "group", "created_by": f.id("alice"), "subject": "by root"})
@@ -305,7 +309,7 @@ func TestAntiSpamNewAccountConversations(t *testing.T) {
 		}},
 	}
 	for _, kind := range []string{"old", "trusted", "moderator"} {
-		cases = append(cases, apiCase{name: kind + " → started", build: func(f *fixture) tests.ApiScenario {
+		cases = append(cases, apiCase{cfg: spamOn, name: kind + " → started", build: func(f *fixture) tests.ApiScenario {
 			r := setup(f, kind)
 			return countIs(expect(start(f, r.who, "dave"), 200, []string{`"one more"`}), messaging.CollectionNameThreads, 3)
 		}})
@@ -330,29 +334,29 @@ func TestAntiSpamNewAccountRecipients(t *testing.T) {
 	}
 	const sixDays = 6 * 24 * 3600
 	cases := []apiCase{
-		{name: "new account, three others → 429", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "new account, three others → 429", build: func(f *fixture) tests.ApiScenario {
 			who := setup(f, "new")
 			return countIs(limited(start(f, who, "bob", "carol", "dave"), "new_account_max_recipients", sixDays, "6 days", 0),
 				messaging.CollectionNameThreads, 0)
 		}},
-		{name: "new account, two others → started", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "new account, two others → started", build: func(f *fixture) tests.ApiScenario {
 			who := setup(f, "new")
 			return sent(start(f, who, "bob", "carol"), 1)
 		}},
-		{name: "new account, growing a group beyond two → 429", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "new account, growing a group beyond two → 429", build: func(f *fixture) tests.ApiScenario {
 			who := setup(f, "new")
 			th, _ := f.start("alice", []string{"bob", "carol"}, "", "first")
 			s := f.as(who, http.MethodPost, threadURL(th.Id, "/members"), map[string]any{"users": []string{f.id("dave")}})
 			return limited(s, "new_account_max_recipients", sixDays, "6 days", 1)
 		}},
-		{name: "0 turns it off", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "0 turns it off", build: func(f *fixture) tests.ApiScenario {
 			who := setup(f, "new")
 			f.setSettings(map[string]any{"new_account_max_recipients": "0"})
 			return sent(start(f, who, "bob", "carol", "dave"), 1)
 		}},
 	}
 	for _, kind := range []string{"old", "trusted", "moderator"} {
-		cases = append(cases, apiCase{name: kind + ", three others → started", build: func(f *fixture) tests.ApiScenario {
+		cases = append(cases, apiCase{cfg: spamOn, name: kind + ", three others → started", build: func(f *fixture) tests.ApiScenario {
 			who := setup(f, kind)
 			return sent(start(f, who, "bob", "carol", "dave"), 1)
 		}})
@@ -432,7 +436,7 @@ func TestAntiSpamConcurrentSends(t *testing.T) {
 }
 
 func TestAntiSpamCounterCleanup(t *testing.T) {
-	f := newFixture(t, messaging.Config{})
+	f := newFixture(t, spamOn)
 	now := spamClock(f)
 	f.start("alice", []string{"bob"}, "", "first")
 	f.start("carol", []string{"dave"}, "", "first")
@@ -460,15 +464,15 @@ func TestAntiSpamCounterCleanup(t *testing.T) {
 func TestAntiSpamSettings(t *testing.T) {
 	url := recordsURL(messaging.CollectionNameSettings, "/messagingconfig")
 	runCases(t, []apiCase{
-		{name: "not a number → 400", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "not a number → 400", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("superuser", http.MethodPatch, url, map[string]any{"messages_per_minute": "lots"}), 400,
 				[]string{`"messages_per_minute":{"code":"validation_messaging_setting_range"`, "0 (off)"})
 		}},
-		{name: "unknown trusted role → 400", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "unknown trusted role → 400", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("superuser", http.MethodPatch, url, map[string]any{"trusted_roles": []string{"vip"}}), 400,
 				[]string{`"trusted_roles":{"code":"validation_messaging_unknown_role"`})
 		}},
-		{name: "in force: defaults, and 0 is off", build: func(f *fixture) tests.ApiScenario {
+		{cfg: spamOn, name: "in force: defaults, and 0 is off", build: func(f *fixture) tests.ApiScenario {
 			return expect(f.as("superuser", http.MethodPatch, url, map[string]any{"new_account_days": "0"}), 200,
 				[]string{`"trusted_roles":[]`, `"min_account_age_hours":0`, `"new_account_days":0`,
 					`"new_account_conversations_per_day":10`, `"new_account_max_recipients":5`, `"messages_per_minute":30`})
