@@ -93,9 +93,6 @@ func antiSpamDefaults(c *AntiSpamConfig) {
 	def(&c.NewAccountConversationsPerDay, 10)
 	def(&c.NewAccountMaxRecipients, 5)
 	def(&c.MessagesPerMinute, 30)
-	if c.TrustedRoles == nil {
-		c.TrustedRoles = []string{}
-	}
 }
 
 // limits are c's values as Limits hold them: 0 for off.
