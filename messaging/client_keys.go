@@ -189,6 +189,10 @@ type SendOptions struct {
 	ClientKey string
 	// Files are attachments (see SendFiles).
 	Files []*filesystem.File
+	// SkipAntiSpam exempts this send (and the thread StartWith makes)
+	// from the anti-spam limits (antispam.go), for server code such as
+	// imports and bots. No HTTP request can set it.
+	SkipAntiSpam bool
 }
 
 // SendWith is Send with options: a client key, files, or both.

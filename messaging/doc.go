@@ -66,5 +66,7 @@
 // around= cursors are message_cursors.go, and marking read up to a message
 // is read_up_to.go. The signed one-click links in notification emails
 // (unsubscribe, mute a conversation, block the sender) and their pages are
-// email_links.go and email_links_pages.go.
+// email_links.go and email_links_pages.go. The anti-spam limits
+// (account age, new accounts' conversations and recipients, messages per
+// minute, their counters) are antispam.go and antispam_cleanup.go.
 package messaging

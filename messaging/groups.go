@@ -79,6 +79,9 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if err != nil {
 			return err
 		}
+		if err := m.checkGroupGrowth(tx, user, len(current)+len(added)-1); err != nil {
+			return err
+		}
 		now := types.NowDateTime()
 		names := make([]string, len(added))
 		for i, u := range added {

@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,13 @@ func newFixture(t testing.TB, cfg messaging.Config) *fixture {
 	app, err := tests.NewTestApp(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if reflect.ValueOf(cfg.AntiSpam).IsZero() {
+		// Most tests seed in bulk (many messages a second, many threads
+		// from one new account): anti-spam is off unless a test sets any
+		// of its fields (antispam_test.go).
+		cfg.AntiSpam = messaging.AntiSpamConfig{MinAccountAgeHours: -1, NewAccountDays: -1,
+			NewAccountConversationsPerDay: -1, NewAccountMaxRecipients: -1, MessagesPerMinute: -1}
 	}
 	pm, err := messaging.Register(app, cfg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -108,6 +109,9 @@ type Config struct {
 	// chose none (reach.go): ReachEveryone (the default), ReachContacts,
 	// ReachNobody or ReachRequests.
 	WhoCanMessage string
+	// AntiSpam holds the anti-spam limits' defaults (antispam.go); the
+	// settings record overrides them.
+	AntiSpam AntiSpamConfig
 
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
@@ -143,6 +147,11 @@ type Messaging struct {
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
 	cmd *cobra.Command
+	// unlimited marks the sends that skip the anti-spam limits
+	// (antispam.go): *core.Record or *core.TxAppInfo -> struct{}.
+	unlimited sync.Map
+	// clock is the anti-spam limits' time (time.Now; tests set another).
+	clock func() time.Time
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
@@ -213,6 +222,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.WhoCanMessage == "" {
 		config.WhoCanMessage = ReachEveryone
 	}
+	antiSpamDefaults(&config.AntiSpam)
 	switch {
 	case !slices.Contains(reachModes(), config.WhoCanMessage):
 		return nil, fmt.Errorf("messaging: WhoCanMessage must be one of %v, got %q", reachModes(), config.WhoCanMessage)
@@ -236,7 +246,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles) {
+	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles, config.AntiSpam.TrustedRoles) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}
@@ -254,6 +264,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onRequestDeclined: &hook.Hook[*RequestEvent]{},
 		onBlock:           &hook.Hook[*BlockEvent]{},
 		onUnblock:         &hook.Hook[*BlockEvent]{},
+		clock:             time.Now,
 	}
 
 	if err := m.initChannels(config.Channels); err != nil {
@@ -274,6 +285,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindSettingsHooks()
 	m.bindRelationGuard()
 	m.bindNotifyHooks()
+	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id:   "__messagingRoutes__",

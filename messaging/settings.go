@@ -58,6 +58,8 @@ type Limits struct {
 	WebhookIncludeText bool   `json:"webhook_include_text"`
 	// WhoCanMessage is the mode of members who chose none (reach.go).
 	WhoCanMessage string `json:"who_can_message"`
+	// Anti-spam (antispam.go): exempt roles and limits, 0 meaning off.
+	AntiSpamLimits
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -98,6 +100,12 @@ var settings = []setting{
 	webhookURLSetting,
 	webhookTextSetting,
 	choiceSetting("who_can_message", reachModes(), func(l *Limits) *string { return &l.WhoCanMessage }),
+	rolesSetting("trusted_roles", func(l *Limits) *[]string { return &l.TrustedRoles }),
+	limitSetting("min_account_age_hours", 8760, func(l *Limits) *int { return &l.MinAccountAgeHours }),
+	limitSetting("new_account_days", 365, func(l *Limits) *int { return &l.NewAccountDays }),
+	limitSetting("new_account_conversations_per_day", 10000, func(l *Limits) *int { return &l.NewAccountConversationsPerDay }),
+	limitSetting("new_account_max_recipients", 1000, func(l *Limits) *int { return &l.NewAccountMaxRecipients }),
+	limitSetting("messages_per_minute", 99999, func(l *Limits) *int { return &l.MessagesPerMinute }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -178,6 +186,7 @@ func (m *Messaging) defaultLimits() Limits {
 		WebhookSecret:      m.config.WebhookSecret,
 		WebhookIncludeText: m.config.WebhookIncludeText,
 		WhoCanMessage:      m.config.WhoCanMessage,
+		AntiSpamLimits:     m.config.AntiSpam.limits(),
 	}
 }
 
