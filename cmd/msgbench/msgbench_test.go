@@ -51,8 +51,15 @@ func TestSmallBenchmark(t *testing.T) {
 	for _, m := range notifyMeasures {
 		want[m+"@"+last+"@0"] = true
 	}
+	for round := 1; round <= antiSpamRounds; round++ {
+		want["send(antispam off)@"+last+"@0#"+itoa(round)] = true
+		want["send(antispam on)@"+last+"@0#"+itoa(round)] = true
+	}
 	for _, r := range rep.Results {
 		key := r.Measure + "@" + r.Dataset + "@" + itoa(r.Clients)
+		if strings.HasPrefix(r.Measure, "send(antispam") {
+			key += "#" + itoa(r.Round)
+		}
 		if !want[key] {
 			t.Errorf("unexpected measure %s", key)
 			continue
@@ -90,13 +97,14 @@ func TestSmallBenchmark(t *testing.T) {
 	}
 	// 10, plus search: p99 at the larger dataset for search and
 	// search(thread), and throughput and p99 vs the bare list; plus
-	// notifications: send and group send, on vs off.
-	if len(rep.Goals) != 16 {
-		t.Errorf("got %d goals, want 16", len(rep.Goals))
+	// notifications: send and group send, on vs off; plus anti-spam on vs
+	// off.
+	if len(rep.Goals) != 17 {
+		t.Errorf("got %d goals, want 17", len(rep.Goals))
 	}
 
 	table := out.String()
-	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "send(notify on)", "group(notify off)", "emails in measure", "goal"} {
+	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "send(notify on)", "group(notify off)", "emails in measure", "send(antispam on) #3", "goal"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}

@@ -61,6 +61,9 @@ func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset,
 		map[string]any{"notify_delay_seconds": -1, "email_notifications": "conversation", "max_group_size": groupSize}, nil); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	if err := setAntiSpam(ctx, a, true); err != nil {
+		return err
+	}
 	if err := a.do(ctx, "PATCH", "/api/settings", a.superuser, map[string]any{"smtp": map[string]any{
 		"enabled": true, "host": sink.host, "port": sink.port, "tls": false}}, nil); err != nil {
 		return fmt.Errorf("SMTP settings: %w", err)

@@ -51,11 +51,13 @@ type Result struct {
 	PeakRSSMB            float64 `json:"peak_rss_mb,omitempty"`
 	AnonRSSMB            float64 `json:"anon_rss_mb,omitempty"`
 	FileRSSMB            float64 `json:"file_rss_mb,omitempty"`
-	// Notification measures only (notify.go): the round, the group's size, the
+	// Round is the round of a measure taken several times (antispam.go,
+	// notify.go).
+	Round int `json:"round,omitempty"`
+	// Notification measures only (notify.go): the group's size, the
 	// emails the SMTP sink received during the measuring window, and
 	// after it how long the worker took to empty the queue (or what it
 	// left when the wait ended).
-	Round             int     `json:"round,omitempty"`
 	GroupSize         int     `json:"group_size,omitempty"`
 	Mails             int     `json:"mails,omitempty"`
 	MailsPerSec       float64 `json:"mails_per_sec,omitempty"`
@@ -141,6 +143,12 @@ func goals(rep *Report, p plan) []Goal {
 	}
 	// The notification measures ran on one dataset, in rounds: the
 	// ratios of the sums over the rounds.
+	if on, onP99, n := median(rep, "send(antispam on)", large); n > 0 {
+		off, offP99, _ := median(rep, "send(antispam off)", large)
+		addGoal("send throughput, anti-spam on vs off", "≥ 0.9×",
+			fmt.Sprintf("%.2f× (medians of %d: %.0f vs %.0f req/s; p99 %.1f vs %.1f ms)", on/max(off, 1e-9), n, on, off, onP99, offP99),
+			on >= 0.9*off)
+	}
 	if on, off := notifySum(rep, "send(notify on)"), notifySum(rep, "send(notify off)"); on.RPS > 0 && off.RPS > 0 {
 		addGoal("send throughput, notifications on vs off", "≥ 0.9×",
 			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s, %d round(s); %d emails sent during the measures)", on.RPS/off.RPS, on.RPS, off.RPS, on.Round, on.Mails),
@@ -195,8 +203,12 @@ func printReport(w io.Writer, rep *Report) {
 			sat = fmt.Sprintf("%.2f", r.DeliverySaturatedP99)
 			del, rss = fmt.Sprintf("%d/%d", r.Delivered, r.Sent), fmt.Sprintf("%.0f", r.RSSMB)
 		}
+		name := r.Measure
+		if r.Round > 0 {
+			name += fmt.Sprintf(" #%d", r.Round)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			r.Measure, r.Dataset, r.Clients, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), dp50, dp99, sat, del, rss)
+			name, r.Dataset, r.Clients, r.RPS, r.P50, r.P99, r.Errors, ref, ratio(r.RatioRPS), ratio(r.RatioP99), dp50, dp99, sat, del, rss)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
