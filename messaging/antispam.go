@@ -55,6 +55,9 @@ type AntiSpamLimits struct {
 	NewAccountConversationsPerDay int      `json:"new_account_conversations_per_day"`
 	NewAccountMaxRecipients       int      `json:"new_account_max_recipients"`
 	MessagesPerMinute             int      `json:"messages_per_minute"`
+	// NewPeoplePerWeek is the first-contact budget's weekly allowance
+	// (budget.go), doubled for accounts 30 days old.
+	NewPeoplePerWeek int `json:"new_people_per_week"`
 }
 
 // AntiSpamConfig are the anti-spam defaults of Config. For the numbers, 0
@@ -75,6 +78,9 @@ type AntiSpamConfig struct {
 	NewAccountMaxRecipients int
 	// MessagesPerMinute: messages anyone may send per minute. Default 30.
 	MessagesPerMinute int
+	// NewPeoplePerWeek: new people an account may start conversations
+	// with per week, twice that after 30 days (budget.go). Default 20.
+	NewPeoplePerWeek int
 }
 
 // antiSpamDefaults fills in the defaults: 0 is the default, negative off
@@ -93,6 +99,7 @@ func antiSpamDefaults(c *AntiSpamConfig) {
 	def(&c.NewAccountConversationsPerDay, 10)
 	def(&c.NewAccountMaxRecipients, 5)
 	def(&c.MessagesPerMinute, 30)
+	def(&c.NewPeoplePerWeek, 20)
 }
 
 // limits are c's values as Limits hold them: 0 for off.
@@ -105,6 +112,7 @@ func (c AntiSpamConfig) limits() AntiSpamLimits {
 		NewAccountConversationsPerDay: off(c.NewAccountConversationsPerDay),
 		NewAccountMaxRecipients:       off(c.NewAccountMaxRecipients),
 		MessagesPerMinute:             off(c.MessagesPerMinute),
+		NewPeoplePerWeek:              off(c.NewPeoplePerWeek),
 	}
 }
 
@@ -269,7 +277,7 @@ type spamSender struct {
 func (m *Messaging) sender(app core.App, r *core.Record, author string) (*spamSender, error) {
 	limits := m.Limits()
 	l := limits.AntiSpamLimits
-	if author == "" || (l.MinAccountAgeHours == 0 && l.MessagesPerMinute == 0 &&
+	if author == "" || (l.MinAccountAgeHours == 0 && l.MessagesPerMinute == 0 && l.NewPeoplePerWeek == 0 &&
 		(l.NewAccountDays == 0 || (l.NewAccountConversationsPerDay == 0 && l.NewAccountMaxRecipients == 0))) {
 		return nil, nil
 	}
@@ -412,11 +420,15 @@ func (s *spamSender) limitsConversations() int {
 }
 
 // checkGroupGrowth is AddMembers' check: a new account may not make a
-// group larger than new_account_max_recipients others.
-func (m *Messaging) checkGroupGrowth(tx core.App, user string, others int) error {
+// group larger than new_account_max_recipients others, and the new people
+// among those added come out of user's first-contact budget (budget.go).
+func (m *Messaging) checkGroupGrowth(tx core.App, user, thread string, others int, added []string) error {
 	s, err := m.sender(tx, nil, user)
 	if err != nil {
 		return err
 	}
-	return s.checkRecipients(others)
+	if err := s.checkRecipients(others); err != nil {
+		return err
+	}
+	return s.spendFirstContacts(tx, thread, added)
 }

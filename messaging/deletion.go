@@ -98,6 +98,22 @@ func clearUserReferences(tx core.App, user *core.Record) (threads []string, err 
 		return nil, err
 	}
 
+	// The first-contact budget keeps ids as text (budget.go): its rows
+	// about the user go with them.
+	budget := []string{}
+	if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameFirstContacts); err == nil {
+		budget = []string{
+			"DELETE FROM " + CollectionNameContactBudgets + " WHERE user = {:user}",
+			"DELETE FROM " + CollectionNameFirstContacts + " WHERE sender = {:user}",
+			"DELETE FROM " + CollectionNameFirstContacts + " WHERE recipient = {:user}",
+		}
+	}
+	for _, q := range budget {
+		if _, err := db.NewQuery(q).Bind(p).Execute(); err != nil {
+			return nil, err
+		}
+	}
+
 	refs, err := tx.FindCachedCollectionReferences(user.Collection())
 	if err != nil {
 		return nil, err

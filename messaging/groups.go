@@ -79,7 +79,7 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if err != nil {
 			return err
 		}
-		if err := m.checkGroupGrowth(tx, user, len(current)+len(added)-1); err != nil {
+		if err := m.checkGroupGrowth(tx, user, threadID, len(current)+len(added)-1, added); err != nil {
 			return err
 		}
 		now := types.NowDateTime()

@@ -40,7 +40,7 @@ func newFixture(t testing.TB, cfg messaging.Config) *fixture {
 		// from one new account): anti-spam is off unless a test sets any
 		// of its fields (antispam_test.go).
 		cfg.AntiSpam = messaging.AntiSpamConfig{MinAccountAgeHours: -1, NewAccountDays: -1,
-			NewAccountConversationsPerDay: -1, NewAccountMaxRecipients: -1, MessagesPerMinute: -1}
+			NewAccountConversationsPerDay: -1, NewAccountMaxRecipients: -1, MessagesPerMinute: -1, NewPeoplePerWeek: -1}
 	}
 	pm, err := messaging.Register(app, cfg)
 	if err != nil {

@@ -280,6 +280,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindRemovalHooks()
 	m.bindLiveHooks()
 	m.bindBlockHooks()
+	m.bindBudgetHooks()
 	m.bindRoleHooks()
 	m.bindDeletionHooks()
 	m.bindSettingsHooks()

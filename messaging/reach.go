@@ -64,11 +64,20 @@ const memberNotDeclined = `request != '` + requestDeclined + `'`
 // alias share a direct or group conversation, both as current members
 // outside any request. It walks alias's memberships (the inbox index) and
 // probes the sender's by the unique (thread, user) index.
-func contactSQL(alias string) string {
+func contactSQL(alias string) string { return contactOutsideSQL(alias, "") }
+
+// contactOutsideSQL is contactSQL leaving out the thread whose id is the
+// SQL expression thread (none when empty): a conversation being started
+// makes nobody a contact (budget.go).
+func contactOutsideSQL(alias, thread string) string {
+	outside := ""
+	if thread != "" {
+		outside = " AND ca.thread != " + thread
+	}
 	return `EXISTS (SELECT 1 FROM thread_members ca
 		JOIN thread_members cb ON cb.thread = ca.thread AND cb.user = {:sender}
 		JOIN threads ct ON ct.id = ca.thread
-		WHERE ca.user = ` + alias + `.id AND ca."left" = FALSE AND ca.request = ''
+		WHERE ca.user = ` + alias + `.id AND ca."left" = FALSE AND ca.request = ''` + outside + `
 			AND cb."left" = FALSE AND cb.request = ''
 			AND ct.kind IN ('` + KindDirect + `', '` + KindGroup + `'))`
 }
@@ -158,6 +167,9 @@ func (m *Messaging) answerRequest(user, threadID, state string, h *hook.Hook[*Re
 		}
 		member.Set("request", state)
 		if err := tx.Save(member); err != nil {
+			return err
+		}
+		if err := m.settleRequest(tx, threadID, user, state == ""); err != nil {
 			return err
 		}
 		members, err := threadMembers(tx, threadID)

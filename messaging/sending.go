@@ -118,6 +118,9 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			if err := spam.checkStartRecipients(thread.Seq, len(thread.Members)); err != nil {
 				return err
 			}
+			if err := m.firstContactsOf(tx, spam, threadID, author, thread.Seq, thread.Members); err != nil {
+				return err
+			}
 		}
 		msg.SetSeq(thread.Seq)
 

@@ -106,6 +106,7 @@ var settings = []setting{
 	limitSetting("new_account_conversations_per_day", 10000, func(l *Limits) *int { return &l.NewAccountConversationsPerDay }),
 	limitSetting("new_account_max_recipients", 1000, func(l *Limits) *int { return &l.NewAccountMaxRecipients }),
 	limitSetting("messages_per_minute", 99999, func(l *Limits) *int { return &l.MessagesPerMinute }),
+	limitSetting("new_people_per_week", 10000, func(l *Limits) *int { return &l.NewPeoplePerWeek }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.

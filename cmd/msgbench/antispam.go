@@ -22,9 +22,9 @@ const antiSpamRounds = 3
 // anti-spam fields are text: "0" turns a limit off).
 var (
 	antiSpamOn = map[string]any{"messages_per_minute": "99999", "new_account_days": "7",
-		"new_account_conversations_per_day": "10000", "new_account_max_recipients": "1000"}
+		"new_account_conversations_per_day": "10000", "new_account_max_recipients": "1000", "new_people_per_week": "10000"}
 	antiSpamOff = map[string]any{"messages_per_minute": "0", "new_account_days": "0",
-		"new_account_conversations_per_day": "0", "new_account_max_recipients": "0"}
+		"new_account_conversations_per_day": "0", "new_account_max_recipients": "0", "new_people_per_week": "0"}
 )
 
 // setAntiSpam turns the anti-spam checks on (roomy limits) or off; a
