@@ -4,7 +4,7 @@
 // inbox_browser_test.go with the other inbox files (see suite.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INBOX } from './lib.mjs';
+import { INBOX, traceApi } from './lib.mjs';
 import { pageFor } from './suite.mjs';
 
 test('a 10,000-message thread opens at its newest page quickly', async (t) => {
@@ -18,8 +18,16 @@ test('a 10,000-message thread opens at its newest page quickly', async (t) => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('.inbox').waitFor();
   const t0 = Date.now();
+  const dump = traceApi(page);
   await page.goto(INBOX + 't/' + id);
-  await page.locator('.bubble').first().waitFor();
+  await page
+    .locator('.bubble')
+    .first()
+    .waitFor()
+    .catch(async (err) => {
+      await dump();
+      throw err;
+    });
   const reload = Date.now() - t0;
   await page.getByRole('link', { name: 'Messages' }).first().click();
   const t1 = Date.now();

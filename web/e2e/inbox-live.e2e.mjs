@@ -88,10 +88,22 @@ test('two members exchange messages live, badges updating; send-to-appear latenc
 test('one member, two tabs: reading in one drops the badge in the other', async () => {
   const tab1 = await signedIn(bob);
   const tab2 = await pageFor(bob); // same profile: already signed in
+  // Hold tab2's topic subscription until its first counts are in and a
+  // message went out meanwhile: what arrives before the subscription
+  // must still show, without waiting for the next event.
+  let release;
+  const held = new Promise((r) => (release = r));
+  await tab2.route('**/api/realtime', async (route) => {
+    if (route.request().method() === 'POST' && (route.request().postData() || '').includes('"messaging"')) await held;
+    await route.continue();
+  });
+  const counted = tab2.waitForResponse((r) => r.url().includes('/api/messaging/unread'));
   await tab2.goto(INBOX);
   await tab2.locator('.inbox').waitFor();
+  await counted;
   await call('POST', `/api/messaging/threads/${direct}/messages`, alice.token, { body: 'two tabs' });
   await waitTotal(tab1, 1);
+  release();
   await waitTotal(tab2, 1);
   await openThread(tab1, 'Alice Liddell');
   await waitTotal(tab2, 0);

@@ -66,6 +66,34 @@ export function watch(page, problems) {
   return page;
 }
 
+/**
+ * traceApi records a page's API calls (the last 40, and those still
+ * waiting), and returns a function that prints them with the page's text:
+ * what a test that timed out shows, so a failure seen once can be read.
+ */
+export function traceApi(page) {
+  const calls = [];
+  const waiting = new Map();
+  page.on('request', (r) => {
+    if (r.url().includes('/api/')) waiting.set(r, Date.now());
+  });
+  const done = (r, what) => {
+    if (!waiting.has(r)) return;
+    const u = new URL(r.url());
+    calls.push(`${r.method()} ${u.pathname}${u.search} ${what} ${Date.now() - waiting.get(r)} ms`);
+    waiting.delete(r);
+    if (calls.length > 40) calls.shift();
+  };
+  page.on('requestfinished', async (r) => done(r, String((await r.response())?.status())));
+  page.on('requestfailed', (r) => done(r, r.failure()?.errorText));
+  return async () => {
+    const now = Date.now();
+    const open = [...waiting].map(([r, t]) => `${r.method()} ${r.url()} waiting ${now - t} ms`);
+    const text = await page.locator('body').innerText().catch((e) => String(e));
+    console.log(`page ${page.url()}\n  api calls:\n    ${calls.join('\n    ')}\n  still waiting:\n    ${open.join('\n    ')}\n  text: ${text.slice(0, 600)}`);
+  };
+}
+
 export async function signIn(page, u, url = INBOX) {
   await page.goto(url);
   await page.locator('.inbox, input[name=identity]').first().waitFor();

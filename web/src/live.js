@@ -1,7 +1,7 @@
 import { batch } from '@preact/signals';
 import { pb, Api } from './api.js';
 import { t } from './i18n/index.js';
-import { totals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
+import { setTotals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
 import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement, newestSeq } from './thread-store.js';
 
 // The live channel: the plugin's "messaging" realtime topic. Every tab
@@ -12,25 +12,34 @@ import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcem
 
 export const TOPIC = 'messaging';
 
-let connects = 0;
 let unsubscribers = [];
+let liveGen = 0;
 
 export async function startLive() {
   await stopLive();
-  connects = 0;
+  const gen = ++liveGen;
   pb.realtime.onDisconnect = (active) => {
     if (active.length) connected.value = false;
   };
-  unsubscribers = [
+  // The topic first, then PB_CONNECT, whose listeners run on every later
+  // connect after the SDK has re-sent the subscriptions. The first loads
+  // (App) run alongside the subscribing, so anything that happened before
+  // the topic was subscribed is fetched again once it is: a message sent
+  // meanwhile would otherwise wait for the next event to show.
+  const offs = [await pb.realtime.subscribe(TOPIC, onEvent)];
+  offs.push(
     await pb.realtime.subscribe('PB_CONNECT', () => {
       connected.value = true;
-      if (connects++ > 0) catchUpAll();
+      catchUpAll();
     }),
-    await pb.realtime.subscribe(TOPIC, onEvent),
-  ];
+  );
+  unsubscribers = offs;
+  if (gen !== liveGen) return stopLive(); // signed out meanwhile
+  catchUpAll();
 }
 
 export async function stopLive() {
+  liveGen++;
   const u = unsubscribers;
   unsubscribers = [];
   for (const f of u) {
@@ -91,7 +100,7 @@ function onEvent(e) {
   const id = e.thread;
   const me = pb.authStore.record && pb.authStore.record.id;
   batch(() => {
-    if (e.totals) totals.value = e.totals;
+    if (e.totals) setTotals(e.totals);
     switch (e.type) {
       case 'message': {
         const listed = threads.value.find((x) => x.id === id);

@@ -93,9 +93,19 @@ export async function loadMore() {
   }
 }
 
+let totalsGen = 0;
+
+/** setTotals shows totals that came with a live event: newer than any answer still on its way. */
+export function setTotals(t) {
+  totalsGen++;
+  totals.value = t;
+}
+
 export async function loadTotals() {
+  const gen = ++totalsGen;
   try {
-    totals.value = await Api.totals();
+    const t = await Api.totals();
+    if (gen === totalsGen) totals.value = t; // an older answer arriving late
   } catch {
     /* the next event or reconnect brings them */
   }
@@ -164,7 +174,7 @@ export function signOut() {
   batch(() => {
     threads.value = [];
     nextCursor.value = '';
-    totals.value = { threads: 0, messages: 0 };
+    setTotals({ threads: 0, messages: 0 });
     myTags.value = [];
   });
 }
