@@ -60,6 +60,9 @@ type config struct {
 	// NotifyRounds is how many times the notification measures alternate
 	// off and on (0: the size's default).
 	NotifyRounds int
+	// AntiSpamOnly seeds the first dataset only and runs only the send
+	// measures with the anti-spam checks off and on (antispam.go).
+	AntiSpamOnly bool
 	Out          io.Writer // the table; nil means stdout
 	Log          io.Writer // progress; nil means stderr
 }
@@ -102,6 +105,7 @@ func main() {
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the work directory")
 	flag.BoolVar(&cfg.Profile, "profile", false, "benchmark ./cmd/msgbench/profserve (the app plus a pprof listener) and save a server CPU profile per measure into the work dir (implies -keep)")
 	flag.BoolVar(&cfg.NotifyOnly, "notify-only", false, "seed only the first dataset and run only the notification measures on it")
+	flag.BoolVar(&cfg.AntiSpamOnly, "antispam-only", false, "seed only the first dataset and run only the send measures with the anti-spam checks off and on")
 	flag.IntVar(&cfg.NotifyRounds, "notify-rounds", 0, "rounds of the notification measures, each off then on (default 1 small, 2 full)")
 	flag.Parse()
 
@@ -181,6 +185,8 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	}
 	if cfg.NotifyOnly {
 		bin = nbin
+	}
+	if cfg.NotifyOnly || cfg.AntiSpamOnly {
 		// The first dataset: the measures need users (full: 10,000), not
 		// a million messages.
 		p.Datasets = p.Datasets[:1]
@@ -195,7 +201,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		}
 	}
 	rep.Goals = goals(rep, p)
-	if cfg.NotifyOnly {
+	if cfg.NotifyOnly || cfg.AntiSpamOnly {
 		// The seeding goal is the full set's (1,000,000 messages).
 		rep.Goals = slices.DeleteFunc(rep.Goals, func(g Goal) bool { return strings.HasPrefix(g.Goal, "seeding") })
 	}
@@ -317,6 +323,14 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 		m := fx.senders[w%len(fx.senders)]
 		return a.do(ctx, "POST", "/api/collections/bench_notes/records", m.token,
 			map[string]string{"thread": m.thread, "author": m.user, "body": fmt.Sprintf("bench %d", seq.Add(1))}, nil)
+	}
+
+	if cfg.AntiSpamOnly {
+		ref := measure("create", create)
+		ref.Measure = "create(ref)"
+		add(ref)
+		add(withRef(measure("send", send(nil)), ref))
+		return measureAntiSpam(ctx, a, func() Result { return measure("send", send(nil)) }, add)
 	}
 
 	// Reads first, then writes (which add a little data).
