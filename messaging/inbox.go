@@ -152,6 +152,7 @@ type threadRow struct {
 	MsgEdited    sql.NullString
 	MsgFiles     types.JSONArray[string]
 	PeerReadSeq  int
+	Request      string
 }
 
 // scanThreadRows reads rows of threadRowsSQL.
@@ -163,7 +164,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
 			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
 			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles,
-			&r.PeerReadSeq)
+			&r.PeerReadSeq, &r.Request)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +201,7 @@ const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, 
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created,
 		lm.html AS msg_html, lm.edited AS msg_edited,
 		COALESCE(lm.files, '[]') AS msg_files,
-		` + peerReadSeqSQL + ` AS peer_read_seq
+		` + peerReadSeqSQL + ` AS peer_read_seq, tm.request
 	FROM thread_members tm
 	JOIN threads t ON t.id = tm.thread
 	LEFT JOIN messages lm ON lm.id = t.last_message`
@@ -245,6 +246,7 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 			Created:      r.Created,
 		}
 		v.PeerLastReadSeq = r.PeerReadSeq
+		v.Request = r.Request == requestPending
 		for _, u := range r.Members {
 			if mv, ok := users[u]; ok {
 				v.Members = append(v.Members, mv)

@@ -55,6 +55,9 @@ type ClientOptions struct {
 	// EmailNotifications is the site's default email mode, so a settings
 	// page can say what a member's "default" means.
 	EmailNotifications string `json:"emailNotifications"`
+	// WhoCanMessage is the site's default of who may start a conversation
+	// with a member (reach.go), so a settings page can say what "default" means.
+	WhoCanMessage string `json:"whoCanMessage"`
 }
 
 // ClientOptions picks the client-facing options out of the limits.
@@ -69,6 +72,7 @@ func (l Limits) ClientOptions() ClientOptions {
 		AttachmentTypes:   l.AttachmentTypes,
 
 		EmailNotifications: l.EmailNotifications,
+		WhoCanMessage:      l.WhoCanMessage,
 	}
 }
 

@@ -18,17 +18,17 @@ func TestOptions_Route(t *testing.T) {
 			return expect(f.as("", http.MethodGet, url, nil), 401, []string{`"status":401`}, "oldest_first")
 		}},
 		{name: "member reads the defaults", build: func(f *fixture) tests.ApiScenario {
-			return expect(f.as("alice", http.MethodGet, url, nil), 200, []string{defaults, `"emailNotifications":"conversation"}`})
+			return expect(f.as("alice", http.MethodGet, url, nil), 200, []string{defaults, `"emailNotifications":"conversation","whoCanMessage":"everyone"}`})
 		}},
 		{name: "member reads what the site owner set, and nothing else of the settings", build: func(f *fixture) tests.ApiScenario {
 			f.setSettings(map[string]any{"message_order": "newest_first", "composer_position": "top",
 				"max_body_length": 500, "send_roles": []string{"admin"}, "edit_window_minutes": -1,
 				"max_attachments": 2, "max_attachment_size": 1000, "attachment_types": []string{"image/*"},
-				"email_notifications": "digest"})
+				"email_notifications": "digest", "who_can_message": "requests"})
 			return expect(f.as("bob", http.MethodGet, url, nil), 200,
 				[]string{`{"messageOrder":"newest_first","composerPosition":"top","maxBodyLength":500,` +
 					`"editWindowMinutes":-1,"maxAttachments":2,"maxAttachmentSize":1000,"attachmentTypes":["image/*"],` +
-					`"emailNotifications":"digest"}`},
+					`"emailNotifications":"digest","whoCanMessage":"requests"}`},
 				"send_roles", "admin", "unblockable", "moderator")
 		}},
 		{name: "Config values apply when the settings are empty",

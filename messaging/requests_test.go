@@ -42,7 +42,15 @@ func TestRequests_Boxes(t *testing.T) {
 	runCases(t, []apiCase{
 		{name: "the request is in Requests", build: func(f *fixture) tests.ApiScenario {
 			id := f.requestFrom("dave")
-			return expect(box(f, "alice", "requests"), 200, []string{`"id":"` + id + `"`, "first-contact-from-dave"})
+			return expect(box(f, "alice", "requests"), 200, []string{`"id":"` + id + `"`, "first-contact-from-dave", `"request":true`})
+		}},
+		{name: "the recipient's thread view says it is a request", build: func(f *fixture) tests.ApiScenario {
+			id := f.requestFrom("dave")
+			return expect(f.as("alice", http.MethodGet, "/api/messaging/threads/"+id, nil), 200, []string{`"id":"` + id + `"`, `"request":true`})
+		}},
+		{name: "the sender's thread view doesn't", build: func(f *fixture) tests.ApiScenario {
+			id := f.requestFrom("dave")
+			return expect(f.as("dave", http.MethodGet, "/api/messaging/threads/"+id, nil), 200, []string{`"id":"` + id + `"`}, "request")
 		}},
 		{name: "and not in the inbox", build: func(f *fixture) tests.ApiScenario {
 			f.requestFrom("dave")

@@ -74,6 +74,11 @@ type ThreadView struct {
 	// to show) in groups, and unless both members have receipts on and
 	// neither blocked the other (receipts.go).
 	PeerLastReadSeq int `json:"peerLastReadSeq"`
+
+	// Request is true while the thread is a message request waiting for
+	// the caller's answer (reach.go): it belongs in their Requests box.
+	// Absent otherwise, the sender's view included.
+	Request bool `json:"request,omitzero"`
 }
 
 func messageView(r *core.Record) *MessageView {

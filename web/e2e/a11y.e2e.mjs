@@ -114,7 +114,7 @@ test('the email choice: radio buttons in a labelled group, saved on change, kept
   await page.reload();
   await group.getByRole('radio', { name: 'A daily digest' }).waitFor();
   assert.ok(await group.getByRole('radio', { name: 'A daily digest' }).isChecked(), 'still the digest after a reload');
-  assert.equal(await page.locator('input[type=radio]:checked').count(), 1);
+  assert.equal(await group.locator('input[type=radio]:checked').count(), 1);
   assert.equal((await call('GET', '/api/messaging/preferences', dave.token)).emailNotifications, 'digest');
   assert.deepEqual(await axe(page), [], 'axe: no serious or critical findings on the settings page');
   // The keyboard moves through the group, and each move is saved.

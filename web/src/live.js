@@ -95,6 +95,25 @@ async function refreshListed(threadId, moveToTop) {
   }
 }
 
+/**
+ * requestAnswered shows a message request answered (state: accepted or
+ * declined): accepted, it leaves Requests for the inbox; declined, it is
+ * gone for this member (an open view of it says so).
+ */
+export function requestAnswered(id, state) {
+  batch(() => {
+    if (state === 'declined') {
+      removeThread(id);
+      if (open.value && open.value.id === id) open.value = { ...open.value, gone: true, declined: true };
+      return;
+    }
+    const wasListed = threads.value.some((x) => x.id === id);
+    patchThread(id, { request: false });
+    if (isOpen(id)) setView(id, { request: false });
+    if (!wasListed && filters.value.box === 'inbox') loadInbox();
+  });
+}
+
 function onEvent(e) {
   if (!e || !e.type) return;
   const id = e.thread;
@@ -144,13 +163,16 @@ function onEvent(e) {
         const fields = { muted: e.muted, archived: e.archived, tags: tagObjects(e.tags || []) };
         const wasListed = threads.value.some((x) => x.id === id);
         patchThread(id, fields);
-        if (!wasListed && !!e.archived === (filters.value.box === 'archived')) loadInbox();
+        if (!wasListed && filters.value.box !== 'requests' && !!e.archived === (filters.value.box === 'archived')) loadInbox();
         if (isOpen(id)) setView(id, fields);
         break;
       }
       case 'members':
         if (threads.value.some((x) => x.id === id)) refreshListed(id, false);
         if (isOpen(id)) reloadView(id);
+        break;
+      case 'request': // accepted or declined, here or in another tab
+        requestAnswered(id, e.state);
         break;
       case 'removed':
         removeThread(id);

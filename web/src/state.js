@@ -9,10 +9,14 @@ pb.authStore.onChange(() => {
   me.value = pb.authStore.isValid ? pb.authStore.record : null;
 });
 
-/** Unread totals for the header badge and the tab title: {threads, messages}. */
-export const totals = signal({ threads: 0, messages: 0 });
+/**
+ * Unread totals for the header badge and the tab title: {threads, messages},
+ * and requests, the pending message requests (their own badge: the server
+ * leaves them out of threads and messages).
+ */
+export const totals = signal({ threads: 0, messages: 0, requests: 0 });
 
-/** The inbox list and its filters. */
+/** The inbox list and its filters; box is inbox, archived or requests. */
 export const filters = signal({ box: 'inbox', unread: false, tag: '', q: '' });
 export const threads = signal([]); // ThreadView items, newest activity first
 export const nextCursor = signal('');
@@ -131,7 +135,7 @@ export async function loadOptions() {
 /** belongs tells whether a thread view fits the current inbox filters. */
 export function belongs(t) {
   const f = filters.value;
-  if (!!t.archived !== (f.box === 'archived')) return false;
+  if (!inBox(t, f.box)) return false;
   if (f.unread && !t.unread) return false;
   if (f.tag && !(t.tags || []).some((x) => x.id === f.tag)) return false;
   if (f.q.trim()) return false; // a search is the server's to answer
@@ -155,7 +159,14 @@ export function patchThread(id, fields) {
 // left alone until the next load, so a thread being read doesn't vanish
 // from under the pointer.
 function belongsLoose(t) {
-  return !!t.archived === (filters.value.box === 'archived');
+  return inBox(t, filters.value.box);
+}
+
+// inBox tells whether a thread view goes in a box: a message request
+// waiting for the member's answer (t.request) only in Requests.
+function inBox(t, box) {
+  if (box === 'requests') return !!t.request;
+  return !t.request && !!t.archived === (box === 'archived');
 }
 
 /** putThreadOnTop puts a fresh thread view first in the list, if it fits. */
@@ -174,7 +185,7 @@ export function signOut() {
   batch(() => {
     threads.value = [];
     nextCursor.value = '';
-    setTotals({ threads: 0, messages: 0 });
+    setTotals({ threads: 0, messages: 0, requests: 0 });
     myTags.value = [];
   });
 }

@@ -245,7 +245,9 @@ async function deliver(threadId, key) {
     batch(() => {
       setPending(threadId, (l) => l.filter((x) => x.key !== key));
       addMessages(threadId, [msg]);
-      patchThread(threadId, { lastMessage: msg, lastActivity: msg.created });
+      // Replying to a message request accepts it (the server did): it leaves Requests.
+      patchThread(threadId, { lastMessage: msg, lastActivity: msg.created, request: false });
+      if (cur && cur.id === threadId && cur.view && cur.view.request) setView(threadId, { request: false });
     });
     if (cur && cur.id === threadId && cur.hasNewer) jumpToNewest(threadId);
   } catch (err) {

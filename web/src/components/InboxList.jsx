@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useRoute } from 'wouter-preact';
 import { t } from '../i18n/index.js';
-import { me, threads, filters, nextCursor, inboxLoading, inboxError, loadInbox, loadMore, myTags } from '../state.js';
+import { me, threads, filters, nextCursor, inboxLoading, inboxError, loadInbox, loadMore, myTags, totals } from '../state.js';
 import { shortTime, longTime, threadTitle, others, preview } from '../format.js';
 import { Avatars } from './Avatar.jsx';
 
@@ -38,6 +38,8 @@ export function InboxList() {
   const user = me.value;
   const list = threads.value;
   const filtered = f.unread || f.tag || f.q;
+  const requests = totals.value.requests || 0;
+  const boxLabel = f.box === 'archived' ? t('archived') : f.box === 'requests' ? t('requests') : t('inbox');
   return (
     <div class="inbox">
       <div class="filters">
@@ -48,6 +50,18 @@ export function InboxList() {
           <button type="button" class="btn" aria-pressed={f.box === 'archived'} onClick={() => setFilter({ box: 'archived' })}>
             {t('archived')}
           </button>
+          {/* Requests: strangers' first messages, shown while there are any (or it is open). */}
+          {(requests > 0 || f.box === 'requests') && (
+            <button type="button" id="box-requests" class="btn" aria-pressed={f.box === 'requests'} onClick={() => setFilter({ box: 'requests' })}>
+              {t('requests')}
+              {requests > 0 && (
+                <span class="badge" data-testid="requests-count" data-count={requests}>
+                  <span aria-hidden="true">{requests}</span>
+                  <span class="sr-only">{t('requestsCount', { n: requests })}</span>
+                </span>
+              )}
+            </button>
+          )}
         </div>
         <label class="search">
           <span class="sr-only">{t('search')}</span>
@@ -73,12 +87,12 @@ export function InboxList() {
           )}
         </div>
       </div>
-      <ul class="threads" aria-label={f.box === 'archived' ? t('archived') : t('inbox')} aria-busy={inboxLoading.value}>
+      <ul class="threads" aria-label={boxLabel} aria-busy={inboxLoading.value}>
         {list.map((th) => (
           <ThreadItem key={th.id} th={th} meId={user.id} current={th.id === current} />
         ))}
       </ul>
-      {!inboxLoading.value && list.length === 0 && <p class="empty">{filtered ? t('noMatches') : t('noConversations')}</p>}
+      {!inboxLoading.value && list.length === 0 && <p class="empty">{filtered ? t('noMatches') : f.box === 'requests' ? t('noRequests') : t('noConversations')}</p>}
       {inboxError.value && (
         <p class="error" role="alert">
           {t('genericError')}{' '}

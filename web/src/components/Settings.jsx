@@ -13,13 +13,19 @@ const SETTINGS = [
     label: 'emails',
     help: 'emailsHelp',
     choices: { default: 'emailDefault', conversation: 'emailConversation', digest: 'emailDigest', none: 'emailNone' },
+    // What "the site's default" is, in words, from GET /api/messaging/options
+    // (absent from an older server: the choice then says only "Site default").
+    site: { conversation: 'emailModeConversation', digest: 'emailModeDigest', none: 'emailModeNone' },
+  },
+  {
+    key: 'whoCanMessage',
+    label: 'whoCanMessage',
+    help: 'whoCanMessageHelp',
+    choices: { default: 'reachDefault', everyone: 'reachEveryone', contacts: 'reachContacts', nobody: 'reachNobody', requests: 'reachRequests' },
+    site: { everyone: 'reachModeEveryone', contacts: 'reachModeContacts', nobody: 'reachModeNobody', requests: 'reachModeRequests' },
   },
   { key: 'readReceiptsOff', label: 'receiptsOn', help: 'receiptsOnHelp', inverted: true },
 ];
-
-// What "the site's default" is, in words, from GET /api/messaging/options
-// (absent from an older server: the choice then says only "Site default").
-const DEFAULT_MODE = { conversation: 'emailModeConversation', digest: 'emailModeDigest', none: 'emailModeNone' };
 
 export function Settings() {
   const [prefs, setPrefs] = useState(null);
@@ -91,7 +97,7 @@ export function Settings() {
 // Choice is one setting of a few values: radio buttons in a fieldset, so
 // a screen reader announces the question with each answer.
 function Choice({ setting: s, value, onChange }) {
-  const site = DEFAULT_MODE[options.value.emailNotifications];
+  const site = s.site && s.site[options.value[s.key]];
   return (
     <fieldset aria-describedby={s.help ? s.key + '-help' : undefined}>
       <legend>{t(s.label)}</legend>

@@ -1,9 +1,9 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { Link } from 'wouter-preact';
+import { Link, useLocation } from 'wouter-preact';
 import { t } from '../i18n/index.js';
-import { me, threads, options } from '../state.js';
+import { me, threads, options, filters, loadInbox, loadTotals } from '../state.js';
 import { open, openThread, loadOlder, loadNewer, pending, retry, announcement, edit } from '../thread-store.js';
-import { markOpenReadIfSeen } from '../live.js';
+import { markOpenReadIfSeen, requestAnswered } from '../live.js';
 import { Api, errorText } from '../api.js';
 import { clockTime, longTime, dayKey, dayLabel, others, threadTitle, parseDate } from '../format.js';
 import { renderBody, renderFiles } from '../render.js';
@@ -23,6 +23,14 @@ export function Thread({ id, at }) {
   const user = me.value;
   if (!cur || cur.id !== id || !cur.loaded) {
     return <p class="empty" role="status">{t('loading')}</p>;
+  }
+  if (cur.declined) {
+    return (
+      <div class="empty">
+        <p role="alert">{t('requestDeclined')}</p>
+        <Link href="/">{t('backToRequests')}</Link>
+      </div>
+    );
   }
   if (cur.error || cur.gone) {
     return (
@@ -67,11 +75,86 @@ export function Thread({ id, at }) {
         </div>
         <ThreadMenu thread={state} meId={user.id} />
       </header>
+      {view.request && <RequestBanner view={view} cur={cur} meId={user.id} />}
       <MessageList cur={cur} meId={user.id} members={view.members} />
       <div class="sr-only" aria-live="polite" aria-atomic="true">
         {announcement.value}
       </div>
       <Composer threadId={id} />
+    </section>
+  );
+}
+
+// RequestBanner shows a message request waiting for the member's answer:
+// who wrote, and Accept (to the inbox) or Decline (gone; the sender isn't
+// told). Replying accepts too. Accepting puts the focus in the composer;
+// declining goes back to the Requests box, its button focused.
+function RequestBanner({ view, cur, meId }) {
+  const [, navigate] = useLocation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  // Who asked: the author of the first message shown from someone else, or
+  // the other member of a direct conversation.
+  const first = cur.messages.find((m) => !m.system && m.author && m.author !== meId);
+  const who = (first && view.members.find((m) => m.id === first.author)) || others(view, meId)[0];
+  const name = who ? who.name : t('deletedUser');
+
+  async function answer(accept) {
+    if (!accept && !confirm(t('confirmDecline', { name }))) return;
+    setBusy(true);
+    setError('');
+    try {
+      await (accept ? Api.acceptRequest(view.id) : Api.declineRequest(view.id));
+    } catch (err) {
+      setBusy(false);
+      setError(errorText(err, { network: t('networkError'), generic: t('genericError') }));
+      return;
+    }
+    loadTotals();
+    if (accept) {
+      requestAnswered(view.id, 'accepted');
+      // It is in the inbox now: show the inbox, with the conversation in it.
+      if (filters.value.box === 'requests') {
+        filters.value = { ...filters.value, box: 'inbox' };
+        loadInbox();
+      }
+      setTimeout(() => {
+        const box = document.getElementById('composer-input');
+        box && box.focus();
+      }, 0);
+    } else {
+      navigate('/');
+      requestAnswered(view.id, 'declined');
+      if (filters.value.box !== 'requests') {
+        filters.value = { ...filters.value, box: 'requests' };
+        loadInbox();
+      }
+      setTimeout(() => {
+        const box = document.getElementById('box-requests');
+        box && box.focus();
+      }, 0);
+    }
+  }
+
+  return (
+    <section class="request-banner" aria-labelledby="request-title" aria-describedby="request-help" data-testid="request-banner">
+      <h2 id="request-title">{t('requestFrom', { name })}</h2>
+      <p id="request-help" class="hint">
+        {t('requestHelp', { name })}
+      </p>
+      <div class="row">
+        <button type="button" class="btn primary" disabled={busy} onClick={() => answer(true)}>
+          {t('acceptRequest')}
+        </button>
+        <button type="button" class="btn" disabled={busy} onClick={() => answer(false)}>
+          {t('declineRequest')}
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
     </section>
   );
 }
