@@ -36,6 +36,8 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 
 	g.GET("/threads", m.handleInbox)
 	g.POST("/threads", m.handleStart).Bind(m.attachmentBodyLimit())
+	g.POST("/threads/bulk", m.handleBulk)
+	g.POST("/threads/read-all", m.handleReadAll)
 	g.GET("/threads/{id}", m.handleThread)
 	g.GET("/threads/{id}/messages", m.handleMessages)
 	g.POST("/threads/{id}/messages", m.handleReply).Bind(m.attachmentBodyLimit())
