@@ -57,6 +57,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
 	g.GET("/search", m.handleSearch)
 	g.GET("/unread", m.handleUnread)
+	g.GET("/export", m.handleExport)
 	g.GET("/recipients", m.handleRecipients)
 	g.GET("/blocks", m.handleBlocks)
 	g.POST("/blocks", m.handleBlock)
