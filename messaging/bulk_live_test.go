@@ -62,3 +62,31 @@ func TestBulk_LiveOneEvent(t *testing.T) {
 		}
 	}
 }
+
+// After "delete for me", edits and deletions of the hidden messages are
+// not told to the member who hid them; a new message is.
+func TestBulk_LiveHiddenMessages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	direct, _ := f.start("alice", []string{"bob"}, "", "d1")
+	old1 := f.send("bob", direct.Id, "old-one")
+	old2 := f.send("bob", direct.Id, "old-two")
+	_, err := f.pm.BulkAction(f.id("alice"), messaging.BulkDelete, []string{direct.Id}, messaging.BulkOptions{})
+	f.must(err)
+	srv := f.serve()
+	clients := map[string]*liveClient{"alice": f.connect(srv, "alice", messaging.RealtimeTopic)}
+
+	_, err = f.pm.Edit(f.id("bob"), old1.Id, "old-one-edited")
+	f.must(err)
+	f.must(f.pm.DeleteMessage(f.id("bob"), old2.Id))
+	f.send("bob", direct.Id, "new-one")
+
+	ev := clients["alice"].next(t, 5*time.Second)
+	if !matches(ev.Data, map[string]any{"type": "message", "message": map[string]any{"body": "new-one"}, "unread": 1}) {
+		t.Errorf("alice's first event %v, want the new message", ev.Data)
+	}
+	for _, extra := range clients["alice"].drain(300 * time.Millisecond) {
+		t.Errorf("alice got an extra event %v", extra.Data)
+	}
+}
