@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 )
 
@@ -243,6 +244,17 @@ func TestBulk_BadInput(t *testing.T) {
 			b["tag"] = f.tag("bob", "bobs").Id
 			return b
 		}, fieldError("tag", "unknown_tag")),
+		bad("a thread would get more tags than allowed", func(f *fixture, w world) any {
+			col, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameThreadMembers)
+			f.must(err)
+			// (2, not 1: a relation of one is stored as a plain id.)
+			col.Fields.GetByName("tags").(*core.RelationField).MaxSelect = 2
+			f.must(f.app.Save(col))
+			f.must(f.pm.SetTags(f.id("alice"), w.group, []string{f.tag("alice", "first").Id, f.tag("alice", "second").Id}))
+			b := bulk(messaging.BulkTag, w.direct, w.group)
+			b["tag"] = f.tag("alice", "third").Id
+			return b
+		}, fieldError("tags", "too_many_tags"), "at most 2 tags"),
 		bad("malformed JSON", func(*fixture, world) any { return `{"action":` }, `"message":"Invalid JSON body."`),
 	})
 }
