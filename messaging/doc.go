@@ -71,7 +71,9 @@
 // minute, their counters) are antispam.go and antispam_cleanup.go; the
 // first-contact budget that learns from declines, blocks, accepts and
 // replies is budget.go (its collections schema_budget.go). Bulk actions
-// over many conversations, mark-all-read and "delete for me" are bulk.go
-// (its mark on the membership schema_bulk.go), a member's export as
+// over many conversations and "delete for me" are bulk.go (its mark on
+// the membership schema_bulk.go; the read-state statements they share with
+// MarkRead and MarkUnread, and mark-all-read, bulk_read.go), a member's
+// export as
 // streamed JSON is export.go, and their routes routes_bulk.go.
 package messaging
