@@ -74,6 +74,5 @@
 // over many conversations and "delete for me" are bulk.go (its mark on
 // the membership schema_bulk.go; the read-state statements they share with
 // MarkRead and MarkUnread, and mark-all-read, bulk_read.go), a member's
-// export as
-// streamed JSON is export.go, and their routes routes_bulk.go.
+// export as streamed JSON is export.go, and their routes routes_bulk.go.
 package messaging
