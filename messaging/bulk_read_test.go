@@ -2,6 +2,7 @@ package messaging_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
@@ -106,4 +107,49 @@ func TestBulk_ReadAll(t *testing.T) {
 				[]string{`"threads":[]`, `"totals":{"threads":0,"messages":0,"requests":0}`}, allBodies...)
 		}),
 	})
+}
+
+// Bulk read, unread, delete for me and read-all while others write into
+// the same threads: every count stays exact.
+func TestConcurrency_BulkWithSends(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	var threads []string
+	for range 3 {
+		th, _ := f.start("bob", []string{"alice", "carol"}, "", "go")
+		threads = append(threads, th.Id)
+	}
+	const rounds = 15
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*rounds*len(threads))
+	for _, s := range []string{"bob", "carol"} {
+		wg.Go(func() {
+			for i := range rounds {
+				if _, err := f.pm.Send(f.id(s), threads[i%len(threads)], "busy"); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		actions := []string{messaging.BulkRead, messaging.BulkUnread, messaging.BulkDelete}
+		for i := range rounds {
+			var err error
+			if i%4 == 3 {
+				_, err = f.pm.MarkAllRead(f.id("alice"))
+			} else {
+				_, err = f.pm.BulkAction(f.id("alice"), actions[i%len(actions)], threads, messaging.BulkOptions{})
+			}
+			if err != nil {
+				errs <- err
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	noDrift(t, f)
 }
