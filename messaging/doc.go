@@ -70,5 +70,9 @@
 // (account age, new accounts' conversations and recipients, messages per
 // minute, their counters) are antispam.go and antispam_cleanup.go; the
 // first-contact budget that learns from declines, blocks, accepts and
-// replies is budget.go (its collections schema_budget.go).
+// replies is budget.go (its collections schema_budget.go). Bulk actions
+// over many conversations and "delete for me" are bulk.go (its mark on
+// the membership schema_bulk.go; the read-state statements they share with
+// MarkRead and MarkUnread, and mark-all-read, bulk_read.go), a member's
+// export as streamed JSON is export.go, and their routes routes_bulk.go.
 package messaging

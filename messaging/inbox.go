@@ -49,6 +49,9 @@ func (m *Messaging) Inbox(user string, q InboxQuery) (Page[ThreadView], error) {
 		// Its own partial index: pending requests, newest first.
 		where = []string{"tm.user = ?", "tm.request = '" + requestPending + "'", `tm."left" = 0`}
 	}
+	// "Delete for me" (bulk.go) keeps a thread out of every box until a
+	// message it doesn't hide: a check on the thread row joined anyway.
+	where = append(where, notHiddenSQL)
 	args := []any{user}
 	if q.Unread {
 		where = append(where, "tm.unread > 0")
@@ -153,6 +156,7 @@ type threadRow struct {
 	MsgFiles     types.JSONArray[string]
 	PeerReadSeq  int
 	Request      string
+	HiddenBefore int
 }
 
 // scanThreadRows reads rows of threadRowsSQL.
@@ -164,7 +168,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
 			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
 			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles,
-			&r.PeerReadSeq, &r.Request)
+			&r.PeerReadSeq, &r.Request, &r.HiddenBefore)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +205,7 @@ const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, 
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created,
 		lm.html AS msg_html, lm.edited AS msg_edited,
 		COALESCE(lm.files, '[]') AS msg_files,
-		` + peerReadSeqSQL + ` AS peer_read_seq, tm.request
+		` + peerReadSeqSQL + ` AS peer_read_seq, tm.request, tm.hidden_before_seq
 	FROM thread_members tm
 	JOIN threads t ON t.id = tm.thread
 	LEFT JOIN messages lm ON lm.id = t.last_message`
@@ -252,7 +256,9 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 				v.Members = append(v.Members, mv)
 			}
 		}
-		if r.MsgID.Valid {
+		// A last message hidden by "delete for me" is not shown (the
+		// thread itself is out of the boxes until a newer one).
+		if r.MsgID.Valid && int(r.MsgSeq.Int64) >= r.HiddenBefore {
 			v.LastMessage = &MessageView{
 				ID:            r.MsgID.String,
 				Thread:        r.Thread,

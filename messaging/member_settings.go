@@ -79,18 +79,28 @@ func validateMemberTags(e *core.RecordEvent) error {
 	if max := maxTags(e.App); len(tags) > max {
 		return errTooManyTags(max)
 	}
+	if err := checkOwnTags(e.App, member.User(), "tags", tags); err != nil {
+		return err
+	}
+	return e.Next()
+}
+
+// checkOwnTags refuses (ErrInvalid on field) any of tags that is not one
+// of user's own: someone else's tag reads as an unknown one. Bulk tagging
+// (bulk.go) checks its tag with it too.
+func checkOwnTags(app core.App, user, field string, tags []string) error {
 	var owned []string
-	err := e.App.DB().Select("id").From(CollectionNameTags).
+	err := app.DB().Select("id").From(CollectionNameTags).
 		Where(inList("id", "tags", tags)).
-		AndWhere(dbx.HashExp{"user": member.User()}).
+		AndWhere(dbx.HashExp{"user": user}).
 		Column(&owned)
 	if err != nil {
 		return err
 	}
 	for _, t := range tags {
 		if !slices.Contains(owned, t) {
-			return errInvalid("tags", "unknown_tag", "Unknown tag.")
+			return errInvalid(field, "unknown_tag", "Unknown tag.")
 		}
 	}
-	return e.Next()
+	return nil
 }

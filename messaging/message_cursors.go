@@ -101,7 +101,7 @@ func (m *Messaging) beforePage(user, threadID string, seq, limit int) (MessagePa
 		newest = 0 // a thread without messages
 	}
 	if seq != math.MaxInt64 {
-		if p.HasNewer, err = m.hasMessages(threadID, ">", newest); err != nil {
+		if p.HasNewer, err = m.hasMessages(user, threadID, ">", newest); err != nil {
 			return MessagePage{}, err
 		}
 	}
@@ -137,7 +137,7 @@ func (m *Messaging) afterPage(user, threadID string, seq, limit int) (MessagePag
 	if p.HasNewer {
 		p.NextCursor = p.NewerCursor
 	}
-	if p.HasOlder, err = m.hasMessages(threadID, "<", oldest); err != nil {
+	if p.HasOlder, err = m.hasMessages(user, threadID, "<", oldest); err != nil {
 		return MessagePage{}, err
 	}
 	if p.HasOlder {
@@ -236,11 +236,12 @@ func (m *Messaging) seqOf(threadID, id string) (seq int, ok bool, err error) {
 }
 
 // hasMessages reports whether thread has a message with seq cmp ("<" or
-// ">") than seq.
-func (m *Messaging) hasMessages(threadID, cmp string, seq int) (bool, error) {
+// ">") than seq that user has not hidden with "delete for me" (bulk.go).
+func (m *Messaging) hasMessages(user, threadID, cmp string, seq int) (bool, error) {
 	var found bool
-	_, err := m.queryRow(`SELECT EXISTS (SELECT 1 FROM messages WHERE thread = ? AND seq `+cmp+` ?)`,
-		[]any{threadID, seq}, &found)
+	_, err := m.queryRow(`SELECT EXISTS (SELECT 1 FROM messages WHERE thread = ?1 AND seq `+cmp+` ?2
+		AND seq >= COALESCE((SELECT hidden_before_seq FROM thread_members WHERE thread = ?1 AND user = ?3), 0))`,
+		[]any{threadID, seq, user}, &found)
 	return found, err
 }
 

@@ -42,7 +42,9 @@ func (m *Messaging) messageRows(user, threadID string, seq int, newer bool, n in
 		cmp, order = ">", "ASC"
 	}
 	// The membership check is in the same statement: a non-member gets no
-	// rows, like a member of an empty thread, so it is told apart below.
+	// rows (the subquery is NULL), like a member of an empty thread, so it
+	// is told apart below. The same subquery leaves out what the member
+	// hid with "delete for me" (bulk.go).
 	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
 	if err != nil {
 		return Page[MessageView]{}, err
@@ -52,7 +54,7 @@ func (m *Messaging) messageRows(user, threadID string, seq int, newer bool, n in
 			CASE WHEN deleted THEN '' ELSE html END, edited,
 			CASE WHEN deleted THEN '[]' ELSE files END
 		FROM messages
-		WHERE thread = ?1 AND seq `+cmp+` ?2 AND EXISTS (SELECT 1 FROM thread_members
+		WHERE thread = ?1 AND seq `+cmp+` ?2 AND seq >= (SELECT hidden_before_seq FROM thread_members
 			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+` AND `+memberNotDeclined+`)
 		ORDER BY seq `+order+` LIMIT ?4`, threadID, seq, user, n)
 	if err != nil {

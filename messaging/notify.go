@@ -205,13 +205,20 @@ func (m *Messaging) queueMessage(e *core.RecordEvent) error {
 // this is what makes a read visible in the dashboard, not what makes it
 // safe.)
 func (m *Messaging) cancelReadWindows(tx core.App, user, threadID string) error {
-	if m.notify == nil {
+	return m.cancelReadWindowsIn(tx, user, []string{threadID})
+}
+
+// cancelReadWindowsIn is cancelReadWindows for many threads in one
+// statement (bulk.go).
+func (m *Messaging) cancelReadWindowsIn(tx core.App, user string, threads []string) error {
+	if m.notify == nil || len(threads) == 0 {
 		return nil
 	}
 	_, err := tx.DB().NewQuery(`UPDATE messaging_notifications SET state = 'read', updated = {:now}, next_attempt = {:purge}
-		WHERE user = {:user} AND thread = {:thread} AND state IN ('waiting', 'retry')
-			AND NOT EXISTS (SELECT 1 FROM thread_members WHERE thread = {:thread} AND user = {:user} AND unread > 0)`).
-		Bind(dbx.Params{"user": user, "thread": threadID, "now": types.NowDateTime().String(),
+		WHERE user = {:user} AND thread IN (SELECT value FROM json_each({:threads})) AND state IN ('waiting', 'retry')
+			AND NOT EXISTS (SELECT 1 FROM thread_members tm WHERE tm.thread = messaging_notifications.thread
+				AND tm.user = {:user} AND tm.unread > 0)`).
+		Bind(dbx.Params{"user": user, "threads": inParam(threads), "now": types.NowDateTime().String(),
 			"purge": purgeTime(time.Now().UTC())}).Execute()
 	return err
 }

@@ -25,6 +25,7 @@ import (
 //	removed   {thread}                            you are no longer in the thread
 //
 //	request   {thread, state, totals}            you accepted or declined a request (any device)
+//	bulk      {action, threads, totals}          a bulk action or read-all of yours changed threads (bulk.go)
 //
 // totals is {threads, messages, requests}, the same as GET /api/messaging/unread.
 //

@@ -25,6 +25,9 @@ type liveState struct {
 	Messages    int    `db:"messages"`
 	Requests    int    `db:"requests"`
 	MsgDeleted  bool   `db:"msg_deleted"`
+	// HiddenBefore is the member's "delete for me" mark (bulk.go): a
+	// message below it is no longer theirs to be told about.
+	HiddenBefore int `db:"hidden_before_seq"`
 }
 
 func (s liveState) totals() UnreadCounts {
@@ -37,7 +40,7 @@ func (s liveState) totals() UnreadCounts {
 // and whether a message is deleted by now (true when it is gone). Users who
 // have left get no row: they are told "removed", and nothing after it; nor
 // do those who declined the thread as a request (reach.go).
-var liveStatesSQL = `SELECT m.user AS user, m.unread AS unread, m.last_read_seq AS last_read_seq,
+var liveStatesSQL = `SELECT m.user AS user, m.unread AS unread, m.last_read_seq AS last_read_seq, m.hidden_before_seq,
 	COALESCE(t.threads, 0) AS threads, COALESCE(t.messages, 0) AS messages,
 	(` + requestsCountSQL("m.user") + `) AS requests,
 	COALESCE((SELECT deleted FROM messages WHERE id = {:msg}), TRUE) AS msg_deleted
@@ -103,6 +106,9 @@ func (h *liveHub) messageEvent(app core.App, kind string, threadID string, membe
 			r, ok := rows[u]
 			if !ok {
 				continue // left in the meantime
+			}
+			if view.Seq < r.HiddenBefore {
+				continue // an edit or deletion of a message they deleted for themselves
 			}
 			h.send(u, map[string]any{
 				"type": kind, "thread": threadID, "message": view,

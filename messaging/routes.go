@@ -36,6 +36,8 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 
 	g.GET("/threads", m.handleInbox)
 	g.POST("/threads", m.handleStart).Bind(m.attachmentBodyLimit())
+	g.POST("/threads/bulk", m.handleBulk)
+	g.POST("/threads/read-all", m.handleReadAll)
 	g.GET("/threads/{id}", m.handleThread)
 	g.GET("/threads/{id}/messages", m.handleMessages)
 	g.POST("/threads/{id}/messages", m.handleReply).Bind(m.attachmentBodyLimit())
@@ -55,6 +57,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
 	g.GET("/search", m.handleSearch)
 	g.GET("/unread", m.handleUnread)
+	g.GET("/export", m.handleExport)
 	g.GET("/recipients", m.handleRecipients)
 	g.GET("/blocks", m.handleBlocks)
 	g.POST("/blocks", m.handleBlock)

@@ -45,6 +45,9 @@ func messagingRoutes() []route {
 		{"block list", http.MethodGet, fixed("/api/messaging/blocks"), nil},
 		{"block", http.MethodPost, fixed("/api/messaging/blocks"), map[string]any{"user": "x"}},
 		{"unblock", http.MethodDelete, func(f *fixture, _ world) string { return "/api/messaging/blocks/" + f.id("erin") }, nil},
+		{"bulk", http.MethodPost, fixed("/api/messaging/threads/bulk"), map[string]any{"action": "archive", "threads": []string{"x"}}},
+		{"read all", http.MethodPost, fixed("/api/messaging/threads/read-all"), nil},
+		{"export", http.MethodGet, fixed("/api/messaging/export"), nil},
 		{"preferences", http.MethodGet, fixed("/api/messaging/preferences"), nil},
 		{"set preferences", http.MethodPatch, fixed("/api/messaging/preferences"), map[string]any{"messagingOff": true}},
 	}

@@ -61,14 +61,15 @@ const (
 // searchSQL walks the FTS matches newest first; ?2 is the cursor (a key),
 // ?3 the caller. Everything returned is checked here, in the statement:
 // the caller's current membership of the message's thread, not deleted,
-// not a system note.
+// not a system note, not hidden from the caller by "delete for me".
 var searchSQL = `SELECT m.id, m.thread, m.author, m.author_deleted, m.seq, m.created, m.body,
 		m.html, m.edited, COALESCE(m.files, '[]'), snippet(` + searchTable + `, 0, char(57344), char(57345), '…', 24), s.rowid
 	FROM ` + searchTable + ` s
 	JOIN ` + searchKeysTable + ` k ON k.key = s.rowid
 	JOIN messages m ON m.id = k.message
 	WHERE ` + searchTable + ` MATCH ?1 AND s.rowid < ?2 AND ` + searchIndexable("m") + `
-		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.thread = m.thread AND tm.user = ?3 AND tm.` + memberIsCurrent + ` AND tm.` + memberNotDeclined + `)
+		AND EXISTS (SELECT 1 FROM thread_members tm WHERE tm.thread = m.thread AND tm.user = ?3 AND tm.` + memberIsCurrent + ` AND tm.` + memberNotDeclined + `
+			AND m.seq >= tm.hidden_before_seq)
 	ORDER BY s.rowid DESC LIMIT ?4`
 
 // Search finds the messages user can read whose body contains every word

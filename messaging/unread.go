@@ -182,9 +182,7 @@ func (m *Messaging) MarkRead(user, threadID string) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 0,
-				[[last_read_seq]] = (SELECT [[last_seq]] FROM {{threads}} WHERE [[id]] = {:thread})
-			WHERE [[id]] = {:id}`).Bind(dbx.Params{"thread": threadID, "id": member.Id}).Execute()
+		err = markMembersRead(tx, []string{member.Id}) // the bulk action's statement (bulk.go)
 		if err == nil {
 			err = m.cancelReadWindows(tx, user, threadID)
 		}
@@ -203,27 +201,22 @@ func (m *Messaging) readStateAfterCommit(tx core.App, user, threadID string) {
 }
 
 // MarkUnread marks the newest message from someone else as unread, so the
-// thread shows one unread message; a thread with none stays read.
+// thread shows one unread message; a thread with none stays read. Messages
+// hidden by "delete for me" don't count: the read position never goes
+// back behind hidden_before_seq (bulk.go), so hidden messages are never
+// unread.
 func (m *Messaging) MarkUnread(user, threadID string) error {
 	return m.app.RunInTransaction(func(tx core.App) error {
 		member, err := activeMember(tx, user, threadID)
 		if err != nil {
 			return err
 		}
-		var newest int
-		err = tx.DB().NewQuery(`SELECT COALESCE(MAX([[seq]]), 0) FROM {{messages}}
-			WHERE [[thread]] = {:thread} AND ([[author]] != '' OR [[author_deleted]]) AND [[author]] != {:user}
-				AND [[deleted]] = FALSE`).
-			Bind(dbx.Params{"thread": threadID, "user": user}).Row(&newest)
-		if err != nil || newest == 0 {
+		n, err := markMembersUnread(tx, []string{member.Id}) // the bulk action's statement (bulk.go)
+		if err != nil || n == 0 {
 			return err
 		}
-		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = 1, [[last_read_seq]] = {:seq} WHERE [[id]] = {:id}`).
-			Bind(dbx.Params{"seq": newest - 1, "id": member.Id}).Execute()
-		if err == nil {
-			m.readStateAfterCommit(tx, user, threadID)
-			m.seenAfterCommit(tx, member)
-		}
-		return err
+		m.readStateAfterCommit(tx, user, threadID)
+		m.seenAfterCommit(tx, member)
+		return nil
 	})
 }

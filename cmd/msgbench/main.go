@@ -63,8 +63,11 @@ type config struct {
 	// AntiSpamOnly seeds the first dataset only and runs only the send
 	// measures with the anti-spam checks off and on (antispam.go).
 	AntiSpamOnly bool
-	Out          io.Writer // the table; nil means stdout
-	Log          io.Writer // progress; nil means stderr
+	// ExportOnly seeds one conversation of 100,000 messages (small:
+	// 5,000) and measures one member's export of it (export.go).
+	ExportOnly bool
+	Out        io.Writer // the table; nil means stdout
+	Log        io.Writer // progress; nil means stderr
 }
 
 // plan is what a size runs.
@@ -106,6 +109,7 @@ func main() {
 	flag.BoolVar(&cfg.Profile, "profile", false, "benchmark ./cmd/msgbench/profserve (the app plus a pprof listener) and save a server CPU profile per measure into the work dir (implies -keep)")
 	flag.BoolVar(&cfg.NotifyOnly, "notify-only", false, "seed only the first dataset and run only the notification measures on it")
 	flag.BoolVar(&cfg.AntiSpamOnly, "antispam-only", false, "seed only the first dataset and run only the send measures with the anti-spam checks off and on")
+	flag.BoolVar(&cfg.ExportOnly, "export-only", false, "seed one conversation of 100,000 messages (small: 5,000) and measure a member's export of it: time, size, server memory")
 	flag.IntVar(&cfg.NotifyRounds, "notify-rounds", 0, "rounds of the notification measures, each off then on (default 1 small, 2 full)")
 	flag.Parse()
 
@@ -186,6 +190,9 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	if cfg.NotifyOnly {
 		bin = nbin
 	}
+	if cfg.ExportOnly {
+		p.Datasets = []dataset{exportDataset(cfg.Size)}
+	}
 	if cfg.NotifyOnly || cfg.AntiSpamOnly {
 		// The first dataset: the measures need users (full: 10,000), not
 		// a million messages.
@@ -201,7 +208,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		}
 	}
 	rep.Goals = goals(rep, p)
-	if cfg.NotifyOnly || cfg.AntiSpamOnly {
+	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.ExportOnly {
 		// The seeding goal is the full set's (1,000,000 messages).
 		rep.Goals = slices.DeleteFunc(rep.Goals, func(g Goal) bool { return strings.HasPrefix(g.Goal, "seeding") })
 	}
@@ -279,6 +286,9 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	a := newAPI(srv.base)
 	if err := a.loginSuperuser(ctx); err != nil {
 		return err
+	}
+	if cfg.ExportOnly {
+		return measureExport(ctx, a, srv, ds, add, logf)
 	}
 	// One real password sign-in proves the seeded hash; the many tokens
 	// the measures need are minted (bcrypt would take minutes).
