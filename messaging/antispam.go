@@ -275,13 +275,7 @@ type spamSender struct {
 // sender reads author's age and roles (one primary-key lookup), or
 // returns nil when no limit is on or author is exempt.
 func (m *Messaging) sender(app core.App, r *core.Record, author string) (*spamSender, error) {
-	limits := m.Limits()
-	l := limits.AntiSpamLimits
-	if author == "" || (l.MinAccountAgeHours == 0 && l.MessagesPerMinute == 0 && l.NewPeoplePerWeek == 0 &&
-		(l.NewAccountDays == 0 || (l.NewAccountConversationsPerDay == 0 && l.NewAccountMaxRecipients == 0))) {
-		return nil, nil
-	}
-	if m.skipsLimits(app, r) {
+	if !m.limited(app, r, author) {
 		return nil, nil
 	}
 	var row struct {
@@ -293,11 +287,30 @@ func (m *Messaging) sender(app core.App, r *core.Record, author string) (*spamSe
 	if err != nil {
 		return nil, nil // unknown author: the other rules answer
 	}
-	exempt := slices.Concat(limits.ModeratorRoles, l.TrustedRoles)
-	if slices.ContainsFunc(row.Roles, func(r string) bool { return slices.Contains(exempt, r) }) {
-		return nil, nil
+	return m.senderFrom(author, senderRow{roles: row.Roles, created: row.Created.Time()}), nil
+}
+
+// limited reports whether any limit is on and the save of r by author is
+// not exempted (superuser request, SkipAntiSpam).
+func (m *Messaging) limited(app core.App, r *core.Record, author string) bool {
+	l := m.Limits().AntiSpamLimits
+	if author == "" || (l.MinAccountAgeHours == 0 && l.MessagesPerMinute == 0 && l.NewPeoplePerWeek == 0 &&
+		(l.NewAccountDays == 0 || (l.NewAccountConversationsPerDay == 0 && l.NewAccountMaxRecipients == 0))) {
+		return false
 	}
-	return &spamSender{m: m, id: author, limits: l, created: row.Created.Time(), now: m.clock()}, nil
+	return !m.skipsLimits(app, r)
+}
+
+// senderFrom is sender with the author's row already read, or nil when
+// their roles exempt them.
+func (m *Messaging) senderFrom(author string, who senderRow) *spamSender {
+	limits := m.Limits()
+	l := limits.AntiSpamLimits
+	exempt := slices.Concat(limits.ModeratorRoles, l.TrustedRoles)
+	if slices.ContainsFunc(who.roles, func(r string) bool { return slices.Contains(exempt, r) }) {
+		return nil
+	}
+	return &spamSender{m: m, id: author, limits: l, created: who.created, now: m.clock()}
 }
 
 // checkAge refuses an account younger than min_account_age_hours.
@@ -338,13 +351,17 @@ func (s *spamSender) count(app core.App, kind string, period time.Duration) (int
 }
 
 // checkSendLimits is insertMessage's check, in the sending transaction
-// before anything else is written, so that over a limit every send gets
-// the same 429 whoever and wherever it was for (a blocked sender learns
-// nothing from it). It returns the sender for checkStartRecipients.
-func (m *Messaging) checkSendLimits(tx core.App, r *core.Record, author string) (*spamSender, error) {
-	s, err := m.sender(tx, r, author)
-	if s == nil || err != nil {
-		return nil, err
+// right after the reach check (checkCanPostAs), whose reading of the
+// author's row it reuses: a send costs no extra lookup. A refused send
+// (403) is refused before it counts; the 429 tells nothing a 200 would
+// not. It returns the sender for checkStartRecipients.
+func (m *Messaging) checkSendLimits(tx core.App, r *core.Record, author string, who senderRow) (*spamSender, error) {
+	if !m.limited(tx, r, author) {
+		return nil, nil
+	}
+	s := m.senderFrom(author, who)
+	if s == nil {
+		return nil, nil
 	}
 	if err := s.checkAge(); err != nil {
 		return nil, err

@@ -113,6 +113,11 @@ func (s *spamSender) spendFirstContacts(tx core.App, thread string, recipients [
 			"You can start conversations with "+people+" a week.")
 	}
 	at := dateTime(s.now)
+	_, err = tx.DB().NewQuery(`UPDATE threads SET first_contacts_open = first_contacts_open + {:n} WHERE id = {:thread}`).
+		Bind(dbx.Params{"n": len(fresh), "thread": thread}).Execute()
+	if err != nil {
+		return err
+	}
 	for _, r := range fresh {
 		_, err := tx.DB().NewQuery(`INSERT INTO ` + CollectionNameFirstContacts + ` (id, sender, recipient, thread, outcome, created, updated)
 			VALUES ({:id}, {:sender}, {:recipient}, {:thread}, '', {:at}, {:at})`).
@@ -159,25 +164,40 @@ func (m *Messaging) settleFirstContacts(tx core.App, outcome string, delta int, 
 	}
 	now := m.clock()
 	params["outcome"], params["at"] = outcome, dateTime(now)
-	var senders []string
+	var settled []struct {
+		Sender string `db:"sender"`
+		Thread string `db:"thread"`
+	}
 	err := tx.DB().NewQuery(`UPDATE ` + CollectionNameFirstContacts + ` SET outcome = {:outcome}, updated = {:at}
-		WHERE ` + where + ` RETURNING sender`).Bind(params).Column(&senders)
-	if err != nil {
+		WHERE ` + where + ` RETURNING sender, thread`).Bind(params).All(&settled)
+	if err != nil || len(settled) == 0 {
 		return err
 	}
-	for _, s := range senders {
-		if err := chargeBudget(tx, s, delta, now); err != nil {
+	threads := make([]string, 0, len(settled))
+	for _, s := range settled {
+		if err := chargeBudget(tx, s.Sender, delta, now); err != nil {
 			return err
 		}
+		threads = append(threads, s.Thread)
 	}
-	return nil
+	// Recounted rather than decremented: a quick block may settle a
+	// contact an answer had already closed.
+	_, err = tx.DB().NewQuery(`UPDATE threads SET first_contacts_open = (SELECT COUNT(*) FROM ` + CollectionNameFirstContacts + ` f
+		WHERE f.thread = threads.id AND f.outcome = '') WHERE id IN (SELECT value FROM json_each({:threads}))`).
+		Bind(dbx.Params{"threads": inParam(threads)}).Execute()
+	return err
 }
 
 // firstContactsOf is insertMessage's part: the first message of a thread
-// spends the sender's budget on the new people among its members; any
-// later one may answer a first contact made to its author there.
-func (m *Messaging) firstContactsOf(tx core.App, s *spamSender, thread, author string, seq int, members []string) error {
+// spends the sender's budget on the new people among its members; a later
+// one may answer a first contact made to its author there, looked for only
+// while the thread has one open (open: threads.first_contacts_open, which
+// the send's own UPDATE of the thread returns).
+func (m *Messaging) firstContactsOf(tx core.App, s *spamSender, thread, author string, seq, open int, members []string) error {
 	if seq > 1 {
+		if open == 0 {
+			return nil
+		}
 		return m.creditReply(tx, thread, author)
 	}
 	others := make([]string, 0, len(members))

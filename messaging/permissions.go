@@ -3,6 +3,7 @@ package messaging
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -41,7 +42,7 @@ func unreachableSQL(alias string) string {
 // lookup: unless the recipient's membership is a request (then the post
 // waits), the thread itself makes the two contacts, or the recipient
 // wrote first; only "nobody" closes it.
-var reachSQL = `SELECT u.id, u.roles, COALESCE(p.messaging_off, FALSE) AS off,
+var reachSQL = `SELECT u.id, u.roles, u.created, COALESCE(p.messaging_off, FALSE) AS off,
 		(COALESCE(p.messaging_off, FALSE) OR EXISTS (SELECT 1 FROM blocks b WHERE b.user = u.id AND b.blocked = {:sender})) AS unreachable,
 		CASE WHEN u.id = {:sender} THEN 0
 			WHEN {:thread} != '' THEN CASE COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault}) WHEN '` + ReachNobody + `' THEN 2 ELSE 0 END
@@ -63,9 +64,24 @@ func (m *Messaging) checkReach(app core.App, sender string, recipients []string,
 // that direct thread: a recipient whose membership is still a request
 // makes it errRequestWaiting, before any other refusal.
 func (m *Messaging) reach(app core.App, sender string, recipients []string, thread string, unknown error) ([]string, error) {
+	requests, _, err := m.reachAs(app, sender, recipients, thread, unknown)
+	return requests, err
+}
+
+// senderRow is what the reach query read about the sender: the anti-spam
+// limits need it too (antispam.go), so a post reads the sender once.
+type senderRow struct {
+	roles   []string
+	created time.Time
+}
+
+// reachAs is reach that also returns the sender's row.
+func (m *Messaging) reachAs(app core.App, sender string, recipients []string, thread string, unknown error) ([]string, senderRow, error) {
+	var who senderRow
 	var rows []struct {
 		ID          string                  `db:"id"`
 		Roles       types.JSONArray[string] `db:"roles"`
+		Created     types.DateTime          `db:"created"`
 		Off         bool                    `db:"off"`
 		Unreachable bool                    `db:"unreachable"`
 		Gate        int                     `db:"gate"`
@@ -75,12 +91,13 @@ func (m *Messaging) reach(app core.App, sender string, recipients []string, thre
 	err := app.DB().NewQuery(reachSQL).Bind(dbx.Params{"sender": sender, "ids": inParam(ids), "thread": thread,
 		"reachDefault": m.Limits().WhoCanMessage}).All(&rows)
 	if err != nil {
-		return nil, err
+		return nil, who, err
 	}
 	senderFound, refused, waiting, found, exempt := false, false, false, 0, false
 	for _, r := range rows {
 		if r.ID == sender {
 			senderFound = true
+			who = senderRow{roles: r.Roles, created: r.Created.Time()}
 			exempt = m.exemptFromReach(r.Roles)
 			refused = refused || r.Off || !m.rolesMaySend(r.Roles)
 		}
@@ -99,15 +116,15 @@ func (m *Messaging) reach(app core.App, sender string, recipients []string, thre
 	}
 	switch {
 	case !senderFound:
-		return nil, errNotFound()
+		return nil, who, errNotFound()
 	case found < countOthers(recipients, sender):
-		return nil, unknown
+		return nil, who, unknown
 	case waiting:
-		return nil, errRequestWaiting()
+		return nil, who, errRequestWaiting()
 	case refused:
-		return nil, errRefused()
+		return nil, who, errRefused()
 	}
-	return requests, nil
+	return requests, who, nil
 }
 
 // countOthers counts the distinct ids in ids other than self.
@@ -141,8 +158,14 @@ func (m *Messaging) rolesMaySend(roles []string) bool {
 // can still be reached (a deleted peer can't) and has accepted the
 // conversation if it was a request (reach.go).
 func (m *Messaging) checkCanPost(app core.App, threadID, kind string, members []string, author string) error {
+	_, err := m.checkCanPostAs(app, threadID, kind, members, author)
+	return err
+}
+
+// checkCanPostAs is checkCanPost that also returns the author's row.
+func (m *Messaging) checkCanPostAs(app core.App, threadID, kind string, members []string, author string) (senderRow, error) {
 	if !slices.Contains(members, author) {
-		return errNotFound()
+		return senderRow{}, errNotFound()
 	}
 	var peers []string
 	if kind == KindDirect {
@@ -152,14 +175,14 @@ func (m *Messaging) checkCanPost(app core.App, threadID, kind string, members []
 			}
 		}
 		if len(peers) == 0 {
-			return errRefused() // the other person's account is gone
+			return senderRow{}, errRefused() // the other person's account is gone
 		}
 	}
 	if len(peers) == 0 {
 		threadID = "" // a group: requests don't stop the others' conversation
 	}
-	_, err := m.reach(app, author, peers, threadID, errRefused())
-	return err
+	_, who, err := m.reachAs(app, author, peers, threadID, errRefused())
+	return who, err
 }
 
 // Recipients returns up to limit users whose name or username starts with

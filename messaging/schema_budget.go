@@ -37,6 +37,15 @@ func migrateBudgetUp(app core.App) error {
 	if err := app.Save(settings); err != nil {
 		return err
 	}
+	threads, err := app.FindCollectionByNameOrId(CollectionNameThreads)
+	if err != nil {
+		return err
+	}
+	threads.Fields.Add(&core.NumberField{Name: "first_contacts_open", OnlyInt: true, Hidden: true,
+		Help: "First contacts in this conversation still waiting for an answer (budget.go): a send looks for one to settle only when it isn't 0."})
+	if err := app.Save(threads); err != nil {
+		return err
+	}
 
 	b := core.NewBaseCollection(CollectionNameContactBudgets)
 	b.Fields.Add(
@@ -76,6 +85,12 @@ func migrateBudgetDown(app core.App) error {
 			if err := app.Delete(c); err != nil {
 				return err
 			}
+		}
+	}
+	if threads, err := app.FindCollectionByNameOrId(CollectionNameThreads); err == nil {
+		threads.Fields.RemoveByName("first_contacts_open")
+		if err := app.Save(threads); err != nil {
+			return err
 		}
 	}
 	settings, err := app.FindCollectionByNameOrId(CollectionNameSettings)

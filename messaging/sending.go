@@ -92,18 +92,14 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 		if err := claimClientKey(tx, msg); err != nil {
 			return err
 		}
-		spam, err := m.checkSendLimits(tx, e.Record, author) // antispam.go
-		if err != nil {
-			return err
-		}
-
 		var thread struct {
 			Seq     int                     `db:"last_seq"`
 			Kind    string                  `db:"kind"`
 			Members types.JSONArray[string] `db:"members"`
+			Open    int                     `db:"first_contacts_open"`
 		}
-		err = tx.DB().NewQuery(`UPDATE threads SET last_seq = last_seq + 1, last_message = {:msg},
-			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members`).
+		err := tx.DB().NewQuery(`UPDATE threads SET last_seq = last_seq + 1, last_message = {:msg},
+			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members, first_contacts_open`).
 			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).One(&thread)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errInvalid("thread", "unknown_thread", "Unknown thread.")
@@ -112,13 +108,18 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			return err
 		}
 		if author != "" {
-			if err := m.checkCanPost(tx, threadID, thread.Kind, thread.Members, author); err != nil {
+			who, err := m.checkCanPostAs(tx, threadID, thread.Kind, thread.Members, author)
+			if err != nil {
+				return err
+			}
+			spam, err := m.checkSendLimits(tx, e.Record, author, who) // antispam.go
+			if err != nil {
 				return err
 			}
 			if err := spam.checkStartRecipients(thread.Seq, len(thread.Members)); err != nil {
 				return err
 			}
-			if err := m.firstContactsOf(tx, spam, threadID, author, thread.Seq, thread.Members); err != nil {
+			if err := m.firstContactsOf(tx, spam, threadID, author, thread.Seq, thread.Open, thread.Members); err != nil {
 				return err
 			}
 		}
