@@ -58,6 +58,12 @@ func MembersMigrationsForTest() [][2]func(core.App) error {
 	}
 }
 
+// BigThreadsMigrationForTest is the up and down of the migration that moves
+// the membership rules onto thread_members rows (schema_big_threads.go).
+func BigThreadsMigrationForTest() [2]func(core.App) error {
+	return [2]func(core.App) error{migrateBigThreadsUp, migrateBigThreadsDown}
+}
+
 // MigrateReadReceiptsUpForTest adds the read receipts preference, for
 // tests that rebuild the preferences collection.
 var MigrateReadReceiptsUpForTest = migrateReadReceiptsUp

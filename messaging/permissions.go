@@ -141,7 +141,11 @@ func (m *Messaging) rolesMaySend(roles []string) bool {
 // can still be reached (a deleted peer can't) and has accepted the
 // conversation if it was a request (reach.go).
 func (m *Messaging) checkCanPost(app core.App, threadID, kind string, members []string, author string) error {
-	if !slices.Contains(members, author) {
+	// Membership is the author's own row, not the members list, which is
+	// only a preview in threads bigger than memberPreviewMax.
+	if ok, err := isCurrentMember(app, threadID, author); err != nil {
+		return err
+	} else if !ok {
 		return errNotFound()
 	}
 	var peers []string

@@ -101,9 +101,10 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			Seq     int                     `db:"last_seq"`
 			Kind    string                  `db:"kind"`
 			Members types.JSONArray[string] `db:"members"`
+			Count   int                     `db:"member_count"`
 		}
 		err = tx.DB().NewQuery(`UPDATE threads SET last_seq = last_seq + 1, last_message = {:msg},
-			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members`).
+			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members, member_count`).
 			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).One(&thread)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errInvalid("thread", "unknown_thread", "Unknown thread.")
@@ -115,7 +116,7 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			if err := m.checkCanPost(tx, threadID, thread.Kind, thread.Members, author); err != nil {
 				return err
 			}
-			if err := spam.checkStartRecipients(thread.Seq, len(thread.Members)); err != nil {
+			if err := spam.checkStartRecipients(thread.Seq, thread.Count); err != nil {
 				return err
 			}
 			if err := m.firstContactsOf(tx, spam, threadID, author, thread.Seq, thread.Members); err != nil {
@@ -127,7 +128,9 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		m.sent.Store(e.Record, []string(thread.Members))
+		if len(thread.Members) >= thread.Count {
+			m.sent.Store(e.Record, []string(thread.Members))
+		} // else the list is a preview: afterMessageSent reads the members
 		if author == "" {
 			// System notes move no counter and don't resurface the thread.
 			return nil
@@ -143,6 +146,14 @@ func (m *Messaging) afterMessageSent(e *core.RecordEvent) error {
 	v, _ := m.sent.LoadAndDelete(e.Record)
 	members, _ := v.([]string)
 	msg := &Message{e.Record}
+	if members == nil {
+		// A thread bigger than its members preview: read them after the
+		// commit rather than carry thousands of ids through the send.
+		var err error
+		if members, err = currentMemberIDs(e.App, msg.Thread()); err != nil {
+			logLiveError(e.App, "message", msg.Thread(), err)
+		}
+	}
 	m.live.messageSent(e.App, msg.Thread(), members, e.Record)
 	if m.onMessageSent.Length() > 0 {
 		thread, err := e.App.FindRecordById(CollectionNameThreads, msg.Thread())

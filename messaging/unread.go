@@ -121,7 +121,7 @@ const expectedUnreadSQL = `CASE WHEN tm.[[left]] THEN 0 ELSE (
 
 // Recount recomputes every member's unread count from the messages, in one
 // transaction, and returns the counts it had to fix (none, when the
-// counters never drifted). It also re-derives threads.members.
+// counters never drifted). It also re-derives threads.members and threads.member_count.
 func (m *Messaging) Recount() ([]CountFix, error) {
 	var fixes []CountFix
 	err := m.app.RunInTransaction(func(tx core.App) error {
@@ -137,7 +137,7 @@ func (m *Messaging) Recount() ([]CountFix, error) {
 				return err
 			}
 		}
-		_, err = tx.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL).Execute()
+		_, err = tx.DB().NewQuery(refreshMembersSQL).Execute()
 		return err
 	})
 	return fixes, err
