@@ -43,7 +43,11 @@
 // routes_requests.go, its migration schema_reach.go); one direct thread per
 // pair is direct.go; group size, adding and leaving are groups.go; removing
 // someone from a group is removal.go; who is a current member is
-// membership.go; read receipts ("seen") are receipts.go; mute, archive and tags are
+// membership.go (the API rules check the caller's own thread_members row,
+// schema_big_threads.go; threads.members is a preview of the first 1,000
+// and threads.member_count the count); a thread's members a page at a
+// time, and the bounded members of thread views, are members_page.go;
+// read receipts ("seen") are receipts.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
 // message_deletion.go, rendering bodies into html (plain or Markdown) is
 // format.go, editing a message and its earlier versions is editing.go,
