@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
 	"github.com/pocketbase/dbx"
@@ -238,5 +239,38 @@ func TestBigThreadsMigration_DownAndUp(t *testing.T) {
 	f.must(err)
 	if got := r.GetInt("member_count"); got != 3 {
 		t.Errorf("member_count after up = %d, want 3", got)
+	}
+}
+
+// A post into a thread bigger than its members preview reaches the live
+// connection of a member past the preview (the fan-out reads
+// thread_members), and PocketBase's own record events, checked against the
+// new view rule, reach them too; an outsider gets nothing.
+func TestRealtime_BigThreadReachesEveryMember(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	th := f.bigThread()
+	srv := f.serve()
+	f.users["erin"] = f.mustUser("erin")
+	topics := []string{messaging.RealtimeTopic, "messages/*"}
+	dave := f.connect(srv, "dave", topics...)
+	erin := f.connect(srv, "erin", topics...)
+
+	f.send("bob", th, "live-to-everyone")
+	got := map[string]bool{}
+	for len(got) < 2 {
+		ev := dave.next(t, 5*time.Second)
+		key := ev.Name
+		if ev.Name == messaging.RealtimeTopic {
+			key = "live " + ev.Data["type"].(string)
+		}
+		got[key] = true
+	}
+	if !got["live message"] || !got["messages/*"] {
+		t.Errorf("dave got %v, want the live message and the record event", got)
+	}
+	for _, ev := range erin.drain(300 * time.Millisecond) {
+		t.Errorf("erin received %q: %v", ev.Name, ev.Data)
 	}
 }
