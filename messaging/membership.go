@@ -158,6 +158,7 @@ func addMemberAs(tx core.App, threadID, user string, lastSeq int, at types.DateT
 	ms.SetLeft(false)
 	ms.SetUnread(0)
 	ms.SetLastReadSeq(lastSeq)
+	member.Set("counted_seq", lastSeq) // everything so far is in the count (fanout.go)
 	ms.SetLastActivity(at)
 	ms.SetRequest(request)
 	return tx.Save(member)

@@ -136,8 +136,30 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			return nil
 		}
 
-		return countNewMessage(tx, threadID, author, thread.Seq, at)
+		return m.countIn(tx, e.Record.Id, threadID, author, thread.Seq, thread.Count, at)
 	})
+}
+
+// countIn counts an authored message in: in the sending transaction for a
+// thread of up to FanOutThreshold members with no fan-out pending, else
+// through a background fan-out (fanout.go) that the commit wakes.
+func (m *Messaging) countIn(tx core.App, msgID, threadID, author string, seq, members int, at string) error {
+	big := m.config.FanOutThreshold >= 0 && members > m.config.FanOutThreshold
+	if !big {
+		pending, err := fanOutPending(tx, threadID)
+		if err != nil {
+			return err
+		}
+		big = pending
+	}
+	if !big {
+		return countNewMessage(tx, threadID, author, seq, at)
+	}
+	if err := countNewMessageLater(tx, msgID, threadID, author, seq, at); err != nil {
+		return err
+	}
+	m.afterCommit(tx, m.fanOut.poke)
+	return nil
 }
 
 // afterMessageSent delivers the committed message live and fires
