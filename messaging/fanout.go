@@ -69,9 +69,15 @@ type fanOutJob struct {
 	Cursor  string `db:"cursor"`
 }
 
+// fanOutRange is the members one step counted: those of Thread after
+// After up to UpTo ("" for the end); Thread is "" when nothing was counted.
+type fanOutRange struct {
+	Thread, After, UpTo string
+}
+
 // fanOutStep counts one batch of the oldest job, in one transaction, and
-// reports whether any job is left.
-func fanOutStep(app core.App) (more bool, err error) {
+// reports whether any job is left and whom it counted.
+func fanOutStep(app core.App) (more bool, counted fanOutRange, err error) {
 	err = app.RunInTransaction(func(tx core.App) error {
 		var job fanOutJob
 		err := tx.DB().NewQuery(`SELECT id, thread, message, seq, author, at, cursor FROM messaging_fanouts
@@ -112,6 +118,7 @@ func fanOutStep(app core.App) (more bool, err error) {
 		if err != nil {
 			return err
 		}
+		counted = fanOutRange{Thread: job.Thread, After: job.Cursor, UpTo: upTo}
 		if upTo == "" {
 			return deleteFanOut(tx, job.ID, &more)
 		}
@@ -120,7 +127,10 @@ func fanOutStep(app core.App) (more bool, err error) {
 			Bind(dbx.Params{"cursor": upTo, "now": types.NowDateTime().String(), "id": job.ID}).Execute()
 		return err
 	})
-	return more, err
+	if err != nil {
+		counted = fanOutRange{}
+	}
+	return more, counted, err
 }
 
 // deleteFanOut removes a finished job and sets *more when others wait.
@@ -137,10 +147,30 @@ func deleteFanOut(tx core.App, id string, more *bool) error {
 // drainFanOuts runs every pending fan-out to its end (Recount, tests).
 func drainFanOuts(app core.App) error {
 	for {
-		more, err := fanOutStep(app)
+		more, _, err := fanOutStep(app)
 		if err != nil || !more {
 			return err
 		}
+	}
+}
+
+// announceCounted sends the online members that a step counted their new
+// unread state: the "message" event went out at the commit, before they
+// were counted, with the count as it was then.
+func (m *Messaging) announceCounted(r fanOutRange) {
+	if r.Thread == "" {
+		return
+	}
+	var ids []string
+	err := m.app.DB().NewQuery(`SELECT user FROM thread_members WHERE thread = {:thread} AND user > {:after}
+			AND ({:upTo} = '' OR user <= {:upTo}) AND ` + memberIsCurrent).
+		Bind(dbx.Params{"thread": r.Thread, "after": r.After, "upTo": r.UpTo}).Column(&ids)
+	if err != nil {
+		logLiveError(m.app, "read", r.Thread, err)
+		return
+	}
+	for _, u := range m.live.online(ids) {
+		m.live.readStateChanged(m.app, u, r.Thread)
 	}
 }
 
@@ -149,8 +179,10 @@ func drainFanOuts(app core.App) error {
 // commit that queued a job and every second, so jobs left by a crash or
 // a restart resume on start.
 type fanOutWorker struct {
-	app  core.App
-	wake chan struct{}
+	app core.App
+	// counted is told, after each commit, whom a step counted.
+	counted func(fanOutRange)
+	wake    chan struct{}
 	// life guards quit and done, the running loop's channels.
 	life sync.Mutex
 	quit chan struct{}
@@ -161,8 +193,8 @@ type fanOutWorker struct {
 // write lock.
 const fanOutYield = 5 * time.Millisecond
 
-func newFanOutWorker(app core.App) *fanOutWorker {
-	return &fanOutWorker{app: app, wake: make(chan struct{}, 1)}
+func newFanOutWorker(app core.App, counted func(fanOutRange)) *fanOutWorker {
+	return &fanOutWorker{app: app, counted: counted, wake: make(chan struct{}, 1)}
 }
 
 // poke wakes the worker without ever blocking the caller.
@@ -199,10 +231,11 @@ func (w *fanOutWorker) loop(quit, done chan struct{}) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		more, err := fanOutStep(w.app)
+		more, counted, err := fanOutStep(w.app)
 		if err != nil {
 			w.app.Logger().Error("messaging: counter fan-out", "error", err)
 		}
+		w.counted(counted)
 		wait := fanOutYield
 		if !more || err != nil {
 			wait = time.Hour // until poked or ticked
@@ -219,7 +252,7 @@ func (w *fanOutWorker) loop(quit, done chan struct{}) {
 
 // bindFanOutHooks starts and stops the worker with the app.
 func (m *Messaging) bindFanOutHooks() {
-	m.fanOut = newFanOutWorker(m.app)
+	m.fanOut = newFanOutWorker(m.app, m.announceCounted)
 	m.app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Id: "__messagingFanOutStart__", Func: func(e *core.ServeEvent) error {
 			m.fanOut.start()
