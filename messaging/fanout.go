@@ -106,12 +106,17 @@ func fanOutStep(app core.App) (more bool, counted fanOutRange, err error) {
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		// Spelled out either way, so the index range ends at upTo.
+		upper := " AND user <= {:upTo}"
+		if upTo == "" {
+			upper = ""
+		}
 		_, err = tx.DB().NewQuery(`UPDATE thread_members SET
 				unread = unread + (last_read_seq < {:seq}),
 				archived = CASE WHEN last_read_seq < {:seq} THEN FALSE ELSE archived END,
 				last_activity = MAX(last_activity, {:at}),
 				counted_seq = {:seq}
-			WHERE thread = {:thread} AND user > {:cursor} AND ({:upTo} = '' OR user <= {:upTo})
+			WHERE thread = {:thread} AND user > {:cursor}` + upper + `
 				AND user != {:author} AND counted_seq < {:seq} AND ` + memberIsCurrent).
 			Bind(dbx.Params{"seq": job.Seq, "at": job.At, "thread": job.Thread, "cursor": job.Cursor,
 				"upTo": upTo, "author": job.Author}).Execute()
@@ -161,9 +166,13 @@ func (m *Messaging) announceCounted(r fanOutRange) {
 	if r.Thread == "" {
 		return
 	}
+	upper := " AND user <= {:upTo}"
+	if r.UpTo == "" {
+		upper = ""
+	}
 	var ids []string
-	err := m.app.DB().NewQuery(`SELECT user FROM thread_members WHERE thread = {:thread} AND user > {:after}
-			AND ({:upTo} = '' OR user <= {:upTo}) AND ` + memberIsCurrent).
+	err := m.app.DB().NewQuery(`SELECT user FROM thread_members WHERE thread = {:thread} AND user > {:after}` +
+		upper + ` AND ` + memberIsCurrent).
 		Bind(dbx.Params{"thread": r.Thread, "after": r.After, "upTo": r.UpTo}).Column(&ids)
 	if err != nil {
 		logLiveError(m.app, "read", r.Thread, err)
