@@ -181,6 +181,7 @@ func (m *Messaging) applyBulk(tx core.App, user, action string, opts BulkOptions
 	case BulkDelete:
 		if err := execOnMembers(tx, `unread = 0, archived = FALSE,
 			last_read_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread),
+			counted_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread),
 			hidden_before_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread) + 1`, memberIDs, nil); err != nil {
 			return err
 		}

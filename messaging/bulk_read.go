@@ -15,7 +15,8 @@ import (
 // thread's last message: MarkRead's statement.
 func markMembersRead(tx core.App, memberIDs []string) error {
 	return execOnMembers(tx, `unread = 0,
-		last_read_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread)`, memberIDs, nil)
+		last_read_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread),
+		counted_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread)`, memberIDs, nil)
 }
 
 // newestFromOthersSQL is the seq of the newest message the member of the
@@ -31,7 +32,8 @@ const newestFromOthersSQL = `(SELECT COALESCE(MAX(msg.seq), 0) FROM messages msg
 // statement. A thread with no such message stays as it is; n is the
 // number of memberships changed.
 func markMembersUnread(tx core.App, memberIDs []string) (n int64, err error) {
-	return updateMembers(tx, `unread = 1, last_read_seq = `+newestFromOthersSQL+` - 1`, memberIDs, nil,
+	return updateMembers(tx, `unread = 1, last_read_seq = `+newestFromOthersSQL+` - 1,
+		counted_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread)`, memberIDs, nil,
 		newestFromOthersSQL+` > 0`)
 }
 
@@ -71,7 +73,8 @@ func (m *Messaging) MarkAllRead(user string) (BulkResult, error) {
 	var threads []string
 	err := m.app.RunInTransaction(func(tx core.App) error {
 		err := tx.DB().NewQuery(`UPDATE thread_members SET unread = 0,
-				last_read_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread)
+				last_read_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread),
+				counted_seq = (SELECT last_seq FROM threads WHERE id = thread_members.thread)
 			WHERE user = {:user} AND unread > 0 AND "left" = 0 AND request = ''
 			RETURNING thread`).Bind(dbx.Params{"user": user}).Column(&threads)
 		if err != nil || len(threads) == 0 {

@@ -139,7 +139,7 @@ func clearUserReferences(tx core.App, user *core.Record) (threads []string, err 
 	}
 
 	if len(threads) > 0 {
-		_, err = db.NewQuery("UPDATE threads SET members = " + currentMembersSQL +
+		_, err = db.NewQuery(refreshMembersSQL +
 			" WHERE id IN (SELECT value FROM json_each({:threads}))").
 			Bind(dbx.Params{"threads": inParam(threads)}).Execute()
 	}

@@ -28,8 +28,10 @@
 //     who may send and, in a direct thread, that the other person can be
 //     reached; the row is inserted; countNewMessage (unread.go) gives every
 //     other current member one unread and brings the thread back to their
-//     inbox; queueMessage (notify.go) writes the message's one outbox row.
-//     A refusal rolls all of it back.
+//     inbox (in a thread over Config.FanOutThreshold members, only Bob's
+//     row, and a job that fanout.go runs after the commit); queueMessage
+//     (notify.go) writes the message's one outbox row. A refusal rolls all
+//     of it back.
 //  3. After the commit, OnRecordAfterCreateSuccess (sending.go,
 //     afterMessageSent) sends the "message" live event to the members'
 //     open connections (realtime*.go, live_hooks.go) and fires
@@ -43,7 +45,13 @@
 // routes_requests.go, its migration schema_reach.go); one direct thread per
 // pair is direct.go; group size, adding and leaving are groups.go; removing
 // someone from a group is removal.go; who is a current member is
-// membership.go; read receipts ("seen") are receipts.go; mute, archive and tags are
+// membership.go (the API rules check the caller's own thread_members row,
+// schema_big_threads.go; threads.members is a preview of the first 1,000
+// and threads.member_count the count); a thread's members a page at a
+// time, and the bounded members of thread views, are members_page.go;
+// counting a message into a big thread's unread counts in the background
+// is fanout.go (its migration schema_fanout.go);
+// read receipts ("seen") are receipts.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
 // message_deletion.go, rendering bodies into html (plain or Markdown) is
 // format.go, editing a message and its earlier versions is editing.go,

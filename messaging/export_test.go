@@ -58,6 +58,27 @@ func MembersMigrationsForTest() [][2]func(core.App) error {
 	}
 }
 
+// FanOutStepForTest counts one batch of the oldest pending counter
+// fan-out and reports whether any is left.
+func FanOutStepForTest(app core.App) (bool, error) {
+	more, _, err := fanOutStep(app)
+	return more, err
+}
+
+// DrainFanOutsForTest runs every pending counter fan-out to its end.
+func DrainFanOutsForTest(app core.App) error { return drainFanOuts(app) }
+
+// FanOutMigrationForTest is the up and down of the fan-out migration.
+func FanOutMigrationForTest() [2]func(core.App) error {
+	return [2]func(core.App) error{migrateFanOutUp, migrateFanOutDown}
+}
+
+// BigThreadsMigrationForTest is the up and down of the migration that moves
+// the membership rules onto thread_members rows (schema_big_threads.go).
+func BigThreadsMigrationForTest() [2]func(core.App) error {
+	return [2]func(core.App) error{migrateBigThreadsUp, migrateBigThreadsDown}
+}
+
 // MigrateReadReceiptsUpForTest adds the read receipts preference, for
 // tests that rebuild the preferences collection.
 var MigrateReadReceiptsUpForTest = migrateReadReceiptsUp

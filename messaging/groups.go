@@ -66,20 +66,23 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if group.Kind() != KindGroup {
 			return errForbidden("People can only be added to group conversations.")
 		}
-		current := group.Members()
+		// The members list is only a preview in big threads: ask the
+		// membership rows and the maintained count instead.
 		for _, u := range added {
-			if slices.Contains(current, u) {
+			if ok, err := isCurrentMember(tx, threadID, u); err != nil {
+				return err
+			} else if ok {
 				return errInvalid("users", "already_member", "Already a member of this conversation.")
 			}
 		}
-		if len(current)+len(added) > max {
+		if group.MemberCount()+len(added) > max {
 			return errGroupTooLarge("users", max)
 		}
 		requests, err := m.checkRecipients(tx, user, added, "users")
 		if err != nil {
 			return err
 		}
-		if err := m.checkGroupGrowth(tx, user, threadID, len(current)+len(added)-1, added); err != nil {
+		if err := m.checkGroupGrowth(tx, user, threadID, group.MemberCount()+len(added)-1, added); err != nil {
 			return err
 		}
 		now := types.NowDateTime()

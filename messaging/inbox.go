@@ -143,6 +143,7 @@ type threadRow struct {
 	Subject      string
 	Kind         string
 	Members      types.JSONArray[string]
+	MemberCount  int
 	Created      string
 	MsgID        sql.NullString
 	MsgAuthor    sql.NullString
@@ -166,7 +167,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 	for rows.Next() {
 		var r threadRow
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
-			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.Created,
+			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.MemberCount, &r.Created,
 			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles,
 			&r.PeerReadSeq, &r.Request, &r.HiddenBefore)
 		if err != nil {
@@ -200,7 +201,7 @@ func (m *Messaging) queryThreadViews(text string, args ...any) ([]ThreadView, er
 // rewrite per query.
 const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, tm.archived,
 		tm.tags, tm.last_activity, tm.id AS member_id,
-		t.subject, t.kind, t.members, t.created,
+		t.subject, t.kind, ` + viewMembersSQL + ` AS members, t.member_count, t.created,
 		lm.id AS msg_id, lm.author AS msg_author, lm.author_deleted AS msg_author_deleted, lm.body AS msg_body,
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created,
 		lm.html AS msg_html, lm.edited AS msg_edited,
@@ -241,6 +242,7 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 			Subject:      r.Subject,
 			Kind:         r.Kind,
 			Members:      make([]Member, 0, len(r.Members)),
+			MemberCount:  r.MemberCount,
 			LastActivity: r.LastActivity,
 			Unread:       r.Unread,
 			LastReadSeq:  r.LastReadSeq,

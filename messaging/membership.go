@@ -61,17 +61,56 @@ func (m *Messaging) syncThreadMembers(e *core.RecordEvent) error {
 	})
 }
 
+// memberPreviewMax is how many member ids threads.members holds at most
+// (its MaxSelect, so a record save of a bigger thread still validates).
+// Membership itself is the thread_members rows; the list is a preview, in
+// join order, that clients of the records API and small-thread paths read.
+const memberPreviewMax = 1000
+
 // currentMembersSQL is threads.members as derived from thread_members, for
-// the thread row being updated: the users who haven't left, in join order.
+// the thread row being updated: the first memberPreviewMax users who
+// haven't left, in join order.
 const currentMembersSQL = `(SELECT COALESCE(json_group_array(user), '[]') FROM (
 	SELECT tm.user FROM thread_members tm
-	WHERE tm.thread = threads.id AND tm.` + memberIsCurrent + ` ORDER BY tm.created, tm.rowid))`
+	WHERE tm.thread = threads.id AND tm.` + memberIsCurrent + ` ORDER BY tm.created, tm.rowid LIMIT 1000))` // memberPreviewMax
 
-// refreshThreadMembers recomputes threads.members from thread_members.
+// memberCountSQL is threads.member_count as derived from thread_members,
+// for the thread row being updated: how many users haven't left.
+const memberCountSQL = `(SELECT COUNT(*) FROM thread_members tm
+	WHERE tm.thread = threads.id AND tm.` + memberIsCurrent + `)`
+
+// refreshMembersSQL re-derives both threads.members and
+// threads.member_count; callers add the WHERE.
+const refreshMembersSQL = "UPDATE threads SET members = " + currentMembersSQL + ", member_count = " + memberCountSQL
+
+// refreshThreadMembers recomputes threads.members and threads.member_count
+// from thread_members.
 func refreshThreadMembers(app core.App, threadID string) error {
-	_, err := app.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL + " WHERE id = {:thread}").
+	_, err := app.DB().NewQuery(refreshMembersSQL + " WHERE id = {:thread}").
 		Bind(dbx.Params{"thread": threadID}).Execute()
 	return err
+}
+
+// isCurrentMember reports whether user is a current member of thread
+// (declined requests included: they stay in the thread, reach.go), with
+// one lookup in the (thread, user) unique index, whatever the thread's size.
+func isCurrentMember(app core.App, threadID, user string) (bool, error) {
+	var n int
+	err := app.DB().NewQuery(`SELECT COUNT(*) FROM thread_members
+		WHERE thread = {:thread} AND user = {:user} AND ` + memberIsCurrent).
+		Bind(dbx.Params{"thread": threadID, "user": user}).Row(&n)
+	return n > 0, err
+}
+
+// currentMemberIDs returns every current member of thread, from
+// thread_members (threads.members is only a preview above
+// memberPreviewMax), in no particular order; none when the thread doesn't
+// exist.
+func currentMemberIDs(app core.App, threadID string) ([]string, error) {
+	var ids []string
+	err := app.DB().Select("user").From(CollectionNameThreadMembers).
+		Where(dbx.HashExp{"thread": threadID}).AndWhere(dbx.NewExp(memberIsCurrent)).Column(&ids)
+	return ids, err
 }
 
 // memberIsCurrent is the condition on a thread_members row that its user
@@ -119,6 +158,7 @@ func addMemberAs(tx core.App, threadID, user string, lastSeq int, at types.DateT
 	ms.SetLeft(false)
 	ms.SetUnread(0)
 	ms.SetLastReadSeq(lastSeq)
+	member.Set("counted_seq", lastSeq) // everything so far is in the count (fanout.go)
 	ms.SetLastActivity(at)
 	ms.SetRequest(request)
 	return tx.Save(member)

@@ -63,6 +63,12 @@ type Config struct {
 	// MaxPageSize caps the "limit" query parameter. Default 100.
 	MaxPageSize int
 
+	// FanOutThreshold is the member count above which a new message is
+	// counted as unread for the other members in the background, 500
+	// members per transaction, instead of in the sender's transaction
+	// (fanout.go). Default 500; a negative value turns it off.
+	FanOutThreshold int
+
 	// TextFormat is how message bodies are rendered into their html:
 	// FormatPlain (the default) or FormatMarkdown.
 	TextFormat string
@@ -143,6 +149,8 @@ type Messaging struct {
 	// notify is the notification worker (notify_worker.go); nil when
 	// NotificationsOff.
 	notify *notifier
+	// fanOut counts messages into big threads' unread counts (fanout.go).
+	fanOut *fanOutWorker
 	// chans are the notification channels besides email (channels.go).
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
@@ -218,6 +226,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.MaxPageSize == 0 {
 		config.MaxPageSize = 100
 	}
+	if config.FanOutThreshold == 0 {
+		config.FanOutThreshold = 500
+	}
 	notifyDefaults(&config)
 	if config.WhoCanMessage == "" {
 		config.WhoCanMessage = ReachEveryone
@@ -286,6 +297,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindSettingsHooks()
 	m.bindRelationGuard()
 	m.bindNotifyHooks()
+	m.bindFanOutHooks()
 	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{

@@ -164,7 +164,11 @@ func (m *Messaging) checkCanPost(app core.App, threadID, kind string, members []
 
 // checkCanPostAs is checkCanPost that also returns the author's row.
 func (m *Messaging) checkCanPostAs(app core.App, threadID, kind string, members []string, author string) (senderRow, error) {
-	if !slices.Contains(members, author) {
+	// Membership is the author's own row, not the members list, which is
+	// only a preview in threads bigger than memberPreviewMax.
+	if ok, err := isCurrentMember(app, threadID, author); err != nil {
+		return senderRow{}, err
+	} else if !ok {
 		return senderRow{}, errNotFound()
 	}
 	var peers []string

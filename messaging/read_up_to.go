@@ -42,7 +42,8 @@ func (m *Messaging) MarkReadUpTo(user, threadID, upTo string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // already read that far
 		}
-		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} AS tm SET [[unread]] = ` + expectedUnreadSQL + `
+		_, err = tx.DB().NewQuery(`UPDATE {{thread_members}} AS tm SET [[unread]] = ` + expectedUnreadSQL + `,
+				[[counted_seq]] = (SELECT t.[[last_seq]] FROM {{threads}} t WHERE t.[[id]] = tm.[[thread]])
 			WHERE tm.[[id]] = {:id}`).Bind(dbx.Params{"id": member.Id}).Execute()
 		if err == nil {
 			err = m.cancelReadWindows(tx, user, threadID)

@@ -69,15 +69,7 @@ func logLiveError(app core.App, event, threadID string, err error) {
 // threadMembers returns the current members of a thread; none when the
 // thread no longer exists (deleted: there is nobody to tell).
 func threadMembers(app core.App, threadID string) ([]string, error) {
-	var row struct {
-		Members types.JSONArray[string] `db:"members"`
-	}
-	err := app.DB().Select("members").From(CollectionNameThreads).
-		Where(dbx.HashExp{"id": threadID}).Limit(1).One(&row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return row.Members, err
+	return currentMemberIDs(app, threadID)
 }
 
 // messageEvent sends a "message" or "deleted" event about msg to the

@@ -41,6 +41,10 @@ func (t *Thread) SetSubject(s string) { t.Set("subject", s) }
 // from thread_members (see membership.go).
 func (t *Thread) Members() []string { return t.GetStringSlice("members") }
 
+// MemberCount returns how many current members the thread has; Members
+// lists at most the first 1,000 of them.
+func (t *Thread) MemberCount() int { return t.GetInt("member_count") }
+
 // LastSeq is the seq of the newest message.
 func (t *Thread) LastSeq() int { return t.GetInt("last_seq") }
 

@@ -46,6 +46,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.POST("/threads/{id}/mute", m.handleMute)
 	g.POST("/threads/{id}/archive", m.handleArchive)
 	g.POST("/threads/{id}/leave", m.handleLeave)
+	g.GET("/threads/{id}/members", m.handleThreadMembers)
 	g.POST("/threads/{id}/members", m.handleAddMembers)
 	g.POST("/threads/{id}/accept", m.handleAcceptRequest)
 	g.POST("/threads/{id}/decline", m.handleDeclineRequest)

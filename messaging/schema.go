@@ -27,7 +27,7 @@ const (
 func pluginCollections() []string {
 	return []string{CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
 		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences,
-		CollectionNameMessageVersions}
+		CollectionNameMessageVersions, CollectionNameFanOuts}
 }
 
 // Thread kinds, the values of threads.kind.

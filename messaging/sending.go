@@ -97,9 +97,10 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			Kind    string                  `db:"kind"`
 			Members types.JSONArray[string] `db:"members"`
 			Open    int                     `db:"first_contacts_open"`
+			Count   int                     `db:"member_count"`
 		}
 		err := tx.DB().NewQuery(`UPDATE threads SET last_seq = last_seq + 1, last_message = {:msg},
-			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members, first_contacts_open`).
+			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members, first_contacts_open, member_count`).
 			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).One(&thread)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errInvalid("thread", "unknown_thread", "Unknown thread.")
@@ -116,7 +117,7 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			if err != nil {
 				return err
 			}
-			if err := spam.checkStartRecipients(thread.Seq, len(thread.Members)); err != nil {
+			if err := spam.checkStartRecipients(thread.Seq, thread.Count); err != nil {
 				return err
 			}
 			if err := m.firstContactsOf(tx, spam, threadID, author, thread.Seq, thread.Open, thread.Members); err != nil {
@@ -128,14 +129,38 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		m.sent.Store(e.Record, []string(thread.Members))
+		if len(thread.Members) >= thread.Count {
+			m.sent.Store(e.Record, []string(thread.Members))
+		} // else the list is a preview: afterMessageSent reads the members
 		if author == "" {
 			// System notes move no counter and don't resurface the thread.
 			return nil
 		}
 
-		return countNewMessage(tx, threadID, author, thread.Seq, at)
+		return m.countIn(tx, e.Record.Id, threadID, author, thread.Seq, thread.Count, at)
 	})
+}
+
+// countIn counts an authored message in: in the sending transaction for a
+// thread of up to FanOutThreshold members with no fan-out pending, else
+// through a background fan-out (fanout.go) that the commit wakes.
+func (m *Messaging) countIn(tx core.App, msgID, threadID, author string, seq, members int, at string) error {
+	big := m.config.FanOutThreshold >= 0 && members > m.config.FanOutThreshold
+	if !big {
+		pending, err := fanOutPending(tx, threadID)
+		if err != nil {
+			return err
+		}
+		big = pending
+	}
+	if !big {
+		return countNewMessage(tx, threadID, author, seq, at)
+	}
+	if err := countNewMessageLater(tx, msgID, threadID, author, seq, at); err != nil {
+		return err
+	}
+	m.afterCommit(tx, m.fanOut.poke)
+	return nil
 }
 
 // afterMessageSent delivers the committed message live and fires
@@ -144,6 +169,14 @@ func (m *Messaging) afterMessageSent(e *core.RecordEvent) error {
 	v, _ := m.sent.LoadAndDelete(e.Record)
 	members, _ := v.([]string)
 	msg := &Message{e.Record}
+	if members == nil {
+		// A thread bigger than its members preview: read them after the
+		// commit rather than carry thousands of ids through the send.
+		var err error
+		if members, err = currentMemberIDs(e.App, msg.Thread()); err != nil {
+			logLiveError(e.App, "message", msg.Thread(), err)
+		}
+	}
 	m.live.messageSent(e.App, msg.Thread(), members, e.Record)
 	if m.onMessageSent.Length() > 0 {
 		thread, err := e.App.FindRecordById(CollectionNameThreads, msg.Thread())

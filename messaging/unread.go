@@ -24,6 +24,7 @@ func countNewMessage(tx core.App, threadID, author string, seq int, at string) e
 	_, err := tx.DB().NewQuery(`UPDATE thread_members SET
 			unread = CASE WHEN user = {:author} THEN 0 ELSE unread + 1 END,
 			last_read_seq = CASE WHEN user = {:author} THEN {:seq} ELSE last_read_seq END,
+			counted_seq = {:seq},
 			request = CASE WHEN user = {:author} THEN '' ELSE request END,
 			last_activity = {:at}, archived = FALSE
 		WHERE thread = {:thread} AND ` + memberIsCurrent).
@@ -46,7 +47,7 @@ func (m *Messaging) withUncount(e *core.RecordEvent) error {
 		}
 		_, err := tx.DB().NewQuery(`UPDATE {{thread_members}} SET [[unread]] = [[unread]] - 1
 			WHERE [[thread]] = {:thread} AND ` + memberIsCurrent + ` AND [[user]] != {:author}
-				AND [[last_read_seq]] < {:seq} AND [[unread]] > 0`).
+				AND [[last_read_seq]] < {:seq} AND [[counted_seq]] >= {:seq} AND [[unread]] > 0`).
 			Bind(dbx.Params{"thread": msg.Thread(), "author": author, "seq": msg.Seq()}).
 			Execute()
 		return err
@@ -121,9 +122,13 @@ const expectedUnreadSQL = `CASE WHEN tm.[[left]] THEN 0 ELSE (
 
 // Recount recomputes every member's unread count from the messages, in one
 // transaction, and returns the counts it had to fix (none, when the
-// counters never drifted). It also re-derives threads.members.
+// counters never drifted). It also re-derives threads.members and threads.member_count.
 func (m *Messaging) Recount() ([]CountFix, error) {
 	var fixes []CountFix
+	// Pending fan-outs are counts not made yet, not drift: finish them.
+	if err := drainFanOuts(m.app); err != nil {
+		return nil, err
+	}
 	err := m.app.RunInTransaction(func(tx core.App) error {
 		err := tx.DB().NewQuery(`SELECT * FROM (SELECT tm.[[id]], tm.[[thread]], tm.[[user]], tm.[[unread]],
 				` + expectedUnreadSQL + ` AS expected FROM {{thread_members}} tm)
@@ -132,12 +137,14 @@ func (m *Messaging) Recount() ([]CountFix, error) {
 			return err
 		}
 		for _, f := range fixes {
-			_, err := tx.DB().Update(CollectionNameThreadMembers, dbx.Params{"unread": f.Now}, dbx.HashExp{"id": f.Member}).Execute()
+			_, err := tx.DB().NewQuery(`UPDATE thread_members SET unread = {:unread},
+					counted_seq = (SELECT last_seq FROM threads WHERE threads.id = thread_members.thread) WHERE id = {:id}`).
+				Bind(dbx.Params{"unread": f.Now, "id": f.Member}).Execute()
 			if err != nil {
 				return err
 			}
 		}
-		_, err = tx.DB().NewQuery("UPDATE threads SET members = " + currentMembersSQL).Execute()
+		_, err = tx.DB().NewQuery(refreshMembersSQL).Execute()
 		return err
 	})
 	return fixes, err

@@ -53,12 +53,15 @@ type Tag struct {
 }
 
 // ThreadView is a thread as one member sees it: shared data plus their
-// own unread count and settings.
+// own unread count and settings. Members lists at most the first 50
+// members in join order; MemberCount counts all current members, and
+// ThreadMembers (GET /api/messaging/threads/{id}/members) pages them all.
 type ThreadView struct {
 	ID           string       `json:"id"`
 	Subject      string       `json:"subject"`
 	Kind         string       `json:"kind"`
-	Members      []Member     `json:"members"`
+	Members      []Member     `json:"members"` // the first viewMembersMax (50), in join order
+	MemberCount  int          `json:"memberCount"`
 	LastMessage  *MessageView `json:"lastMessage"`
 	LastActivity string       `json:"lastActivity"`
 	Unread       int          `json:"unread"`

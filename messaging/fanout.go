@@ -1,0 +1,277 @@
+package messaging
+
+import (
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// Counter fan-out for big threads. A message posted into a thread with
+// more than Config.FanOutThreshold current members moves only its
+// author's row while the sender waits; the others' unread counts and
+// inbox positions are moved after the commit by a worker, fanOutBatch
+// members per transaction along the (thread, user) index, so senders get
+// the write lock between batches.
+//
+// It is restart-safe and exact because all of its state is in the
+// database: the job row (messaging_fanouts) holds the last member counted
+// and advances in the same transaction as the batch, and each member's
+// counted_seq is the newest seq already in their unread count. A batch
+// counts a member only while counted_seq and last_read_seq are both below
+// the message's seq, so a member who read past it, or whose count was
+// recomputed from the messages after it was posted (MarkRead, MarkUnread,
+// read up to, Recount, joining: all set counted_seq to the thread's
+// last_seq), is not counted twice; a deletion takes the message back only
+// from members whose counted_seq covers it, and a job whose message is
+// gone or deleted is dropped. A thread's jobs run in seq order, and a
+// thread with a job pending counts every new message through a job too
+// (however small it has become), so counted_seq only grows.
+
+// fanOutPending reports whether thread has a counter fan-out unfinished.
+func fanOutPending(tx core.App, threadID string) (bool, error) {
+	var n int
+	err := tx.DB().NewQuery(`SELECT COUNT(*) FROM messaging_fanouts WHERE thread = {:thread}`).
+		Bind(dbx.Params{"thread": threadID}).Row(&n)
+	return n > 0, err
+}
+
+// countNewMessageLater is countNewMessage for a big thread: in the sending
+// transaction, the author's own row and the job that counts the others.
+func countNewMessageLater(tx core.App, msgID, threadID, author string, seq int, at string) error {
+	_, err := tx.DB().NewQuery(`UPDATE thread_members SET unread = 0, last_read_seq = {:seq}, counted_seq = {:seq},
+			request = '', last_activity = {:at}, archived = FALSE
+		WHERE thread = {:thread} AND user = {:author} AND ` + memberIsCurrent).
+		Bind(dbx.Params{"author": author, "seq": seq, "at": at, "thread": threadID}).Execute()
+	if err != nil {
+		return err
+	}
+	_, err = tx.DB().NewQuery(`INSERT INTO messaging_fanouts (id, thread, message, seq, author, at, cursor, created, updated)
+		VALUES ({:id}, {:thread}, {:msg}, {:seq}, {:author}, {:at}, '', {:at}, {:at})`).
+		Bind(dbx.Params{"id": core.GenerateDefaultRandomId(), "thread": threadID, "msg": msgID, "seq": seq,
+			"author": author, "at": at}).Execute()
+	return err
+}
+
+// fanOutJob is one row of messaging_fanouts.
+type fanOutJob struct {
+	ID      string `db:"id"`
+	Thread  string `db:"thread"`
+	Message string `db:"message"`
+	Seq     int    `db:"seq"`
+	Author  string `db:"author"`
+	At      string `db:"at"`
+	Cursor  string `db:"cursor"`
+}
+
+// fanOutRange is the members one step counted: those of Thread after
+// After up to UpTo ("" for the end); Thread is "" when nothing was counted.
+type fanOutRange struct {
+	Thread, After, UpTo string
+}
+
+// fanOutStep counts one batch of the oldest job, in one transaction, and
+// reports whether any job is left and whom it counted.
+func fanOutStep(app core.App) (more bool, counted fanOutRange, err error) {
+	err = app.RunInTransaction(func(tx core.App) error {
+		var job fanOutJob
+		err := tx.DB().NewQuery(`SELECT id, thread, message, seq, author, at, cursor FROM messaging_fanouts
+			ORDER BY rowid LIMIT 1`).One(&job)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var deleted bool
+		err = tx.DB().NewQuery(`SELECT deleted FROM messages WHERE id = {:id}`).Bind(dbx.Params{"id": job.Message}).Row(&deleted)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && deleted) {
+			// Counted so far was taken back by the deletion; nobody
+			// else is to count it.
+			return deleteFanOut(tx, job.ID, &more)
+		}
+		if err != nil {
+			return err
+		}
+		// The last member of this batch, or none: the batch runs to the end.
+		var upTo string
+		err = tx.DB().NewQuery(`SELECT user FROM thread_members WHERE thread = {:thread} AND user > {:cursor}
+			ORDER BY user LIMIT 1 OFFSET {:offset}`).
+			Bind(dbx.Params{"thread": job.Thread, "cursor": job.Cursor, "offset": fanOutBatch - 1}).Row(&upTo)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// Spelled out either way, so the index range ends at upTo.
+		upper := " AND user <= {:upTo}"
+		if upTo == "" {
+			upper = ""
+		}
+		_, err = tx.DB().NewQuery(`UPDATE thread_members SET
+				unread = unread + (last_read_seq < {:seq}),
+				archived = CASE WHEN last_read_seq < {:seq} THEN FALSE ELSE archived END,
+				last_activity = MAX(last_activity, {:at}),
+				counted_seq = {:seq}
+			WHERE thread = {:thread} AND user > {:cursor}` + upper + `
+				AND user != {:author} AND counted_seq < {:seq} AND ` + memberIsCurrent).
+			Bind(dbx.Params{"seq": job.Seq, "at": job.At, "thread": job.Thread, "cursor": job.Cursor,
+				"upTo": upTo, "author": job.Author}).Execute()
+		if err != nil {
+			return err
+		}
+		counted = fanOutRange{Thread: job.Thread, After: job.Cursor, UpTo: upTo}
+		if upTo == "" {
+			return deleteFanOut(tx, job.ID, &more)
+		}
+		more = true
+		_, err = tx.DB().NewQuery(`UPDATE messaging_fanouts SET cursor = {:cursor}, updated = {:now} WHERE id = {:id}`).
+			Bind(dbx.Params{"cursor": upTo, "now": types.NowDateTime().String(), "id": job.ID}).Execute()
+		return err
+	})
+	if err != nil {
+		counted = fanOutRange{}
+	}
+	return more, counted, err
+}
+
+// deleteFanOut removes a finished job and sets *more when others wait.
+func deleteFanOut(tx core.App, id string, more *bool) error {
+	if _, err := tx.DB().NewQuery(`DELETE FROM messaging_fanouts WHERE id = {:id}`).Bind(dbx.Params{"id": id}).Execute(); err != nil {
+		return err
+	}
+	var n int
+	err := tx.DB().NewQuery(`SELECT COUNT(*) FROM messaging_fanouts`).Row(&n)
+	*more = n > 0
+	return err
+}
+
+// drainFanOuts runs every pending fan-out to its end (Recount, tests).
+func drainFanOuts(app core.App) error {
+	for {
+		more, _, err := fanOutStep(app)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// announceCounted sends the online members that a step counted their new
+// unread state: the "message" event went out at the commit, before they
+// were counted, with the count as it was then.
+func (m *Messaging) announceCounted(r fanOutRange) {
+	if r.Thread == "" {
+		return
+	}
+	upper := " AND user <= {:upTo}"
+	if r.UpTo == "" {
+		upper = ""
+	}
+	var ids []string
+	err := m.app.DB().NewQuery(`SELECT user FROM thread_members WHERE thread = {:thread} AND user > {:after}` +
+		upper + ` AND ` + memberIsCurrent).
+		Bind(dbx.Params{"thread": r.Thread, "after": r.After, "upTo": r.UpTo}).Column(&ids)
+	if err != nil {
+		logLiveError(m.app, "read", r.Thread, err)
+		return
+	}
+	for _, u := range m.live.online(ids) {
+		m.live.readStateChanged(m.app, u, r.Thread)
+	}
+}
+
+// fanOutWorker runs fanOutStep in the background: started by OnServe,
+// stopped (after the batch in progress) by OnTerminate, woken after each
+// commit that queued a job and every second, so jobs left by a crash or
+// a restart resume on start.
+type fanOutWorker struct {
+	app core.App
+	// counted is told, after each commit, whom a step counted.
+	counted func(fanOutRange)
+	wake    chan struct{}
+	// life guards quit and done, the running loop's channels.
+	life sync.Mutex
+	quit chan struct{}
+	done chan struct{}
+}
+
+// fanOutYield is the pause between two batches: the senders' turn at the
+// write lock.
+const fanOutYield = 5 * time.Millisecond
+
+func newFanOutWorker(app core.App, counted func(fanOutRange)) *fanOutWorker {
+	return &fanOutWorker{app: app, counted: counted, wake: make(chan struct{}, 1)}
+}
+
+// poke wakes the worker without ever blocking the caller.
+func (w *fanOutWorker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *fanOutWorker) start() {
+	w.life.Lock()
+	defer w.life.Unlock()
+	if w.quit != nil {
+		return
+	}
+	w.quit, w.done = make(chan struct{}), make(chan struct{})
+	go w.loop(w.quit, w.done)
+}
+
+func (w *fanOutWorker) stop() {
+	w.life.Lock()
+	defer w.life.Unlock()
+	if w.quit == nil {
+		return
+	}
+	close(w.quit)
+	<-w.done
+	w.quit, w.done = nil, nil
+}
+
+func (w *fanOutWorker) loop(quit, done chan struct{}) {
+	defer close(done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		more, counted, err := fanOutStep(w.app)
+		if err != nil {
+			w.app.Logger().Error("messaging: counter fan-out", "error", err)
+		}
+		w.counted(counted)
+		wait := fanOutYield
+		if !more || err != nil {
+			wait = time.Hour // until poked or ticked
+		}
+		select {
+		case <-quit:
+			return
+		case <-w.wake:
+		case <-tick.C:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// bindFanOutHooks starts and stops the worker with the app.
+func (m *Messaging) bindFanOutHooks() {
+	m.fanOut = newFanOutWorker(m.app, m.announceCounted)
+	m.app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Id: "__messagingFanOutStart__", Func: func(e *core.ServeEvent) error {
+			m.fanOut.start()
+			return e.Next()
+		},
+	})
+	m.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
+		Id: "__messagingFanOutStop__", Func: func(e *core.TerminateEvent) error {
+			m.fanOut.stop()
+			return e.Next()
+		},
+	})
+}
