@@ -1,7 +1,6 @@
 package messaging
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -10,7 +9,6 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
-	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
@@ -40,10 +38,6 @@ import (
 // data, which the batch API keeps inside its 400, has the code
 // "messaging_rate_limited", the limit's name and retryAfter in seconds,
 // and the HTTP API adds a Retry-After header (retryAfterHeader).
-
-// ErrRateLimited: an anti-spam limit refused the send; RetryAfter tells
-// when it may succeed.
-var ErrRateLimited = errors.New("messaging: rate limited")
 
 // AntiSpamLimits are the anti-spam limits in force; 0 turns one off.
 type AntiSpamLimits struct {
@@ -140,64 +134,6 @@ const (
 	rateConversations = "c" // slot: the UTC day
 )
 
-// rateLimitField is the key of the 429's data.
-const rateLimitField = "rateLimit"
-
-// rateLimitedError carries the field error shown to clients, the retry
-// time and the ErrRateLimited sentinel.
-type rateLimitedError struct {
-	validation.Errors
-	retry int
-}
-
-func (e rateLimitedError) Unwrap() []error { return []error{e.Errors, ErrRateLimited} }
-
-// errRateLimited is the 429 for limit, retry away; msg says what was
-// refused, and the message adds when to retry.
-func errRateLimited(limit string, retry time.Duration, msg string) *router.ApiError {
-	secs := max(int((retry+time.Second-1)/time.Second), 1)
-	msg += " Please try again in " + retryText(secs) + "."
-	return router.NewTooManyRequestsError(msg, rateLimitedError{retry: secs, Errors: validation.Errors{
-		rateLimitField: validation.NewError("messaging_rate_limited", msg).
-			SetParams(map[string]any{"limit": limit, "retryAfter": secs}),
-	}})
-}
-
-// retryText says secs in the largest unit that keeps it readable,
-// rounding up so that retrying when told always works.
-func retryText(secs int) string {
-	unit := func(n int, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(n) + " " + one + "s"
-	}
-	switch {
-	case secs < 120:
-		return unit(secs, "second")
-	case secs < 120*60:
-		return unit((secs+59)/60, "minute")
-	case secs < 48*3600:
-		return unit((secs+3599)/3600, "hour")
-	}
-	return unit((secs+86399)/86400, "day")
-}
-
-// RetryAfter reports, for an error refused by an anti-spam limit, how many
-// seconds to wait before trying again.
-func RetryAfter(err error) (seconds int, ok bool) {
-	var apiErr *router.ApiError
-	if !errors.As(err, &apiErr) {
-		return 0, false
-	}
-	var rl rateLimitedError
-	raw, _ := apiErr.RawData().(error)
-	if raw == nil || !errors.As(raw, &rl) {
-		return 0, false
-	}
-	return rl.retry, true
-}
-
 // bindAntiSpamHooks binds the limit on new threads, the superuser
 // exemption of the records and batch APIs, the Retry-After header and the
 // counters' cleanup. Messages are checked by insertMessage (sending.go).
@@ -224,17 +160,6 @@ func (m *Messaging) bindAntiSpamHooks() {
 		},
 	})
 	m.bindRateCleanup()
-}
-
-// retryAfterHeader adds Retry-After to every 429 of an anti-spam limit,
-// from the messaging API or the records API alike. The error response is
-// written after the handlers return, so the header still goes out.
-func retryAfterHeader(e *core.RequestEvent) error {
-	err := e.Next()
-	if secs, ok := RetryAfter(err); ok {
-		e.Response.Header().Set("Retry-After", strconv.Itoa(secs))
-	}
-	return err
 }
 
 // skipsLimits reports whether the save of r in app was exempted: a

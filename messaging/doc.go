@@ -76,7 +76,8 @@
 // (unsubscribe, mute a conversation, block the sender) and their pages are
 // email_links.go and email_links_pages.go. The anti-spam limits
 // (account age, new accounts' conversations and recipients, messages per
-// minute, their counters) are antispam.go and antispam_cleanup.go; the
+// minute, their counters) are antispam.go and antispam_cleanup.go (the 429
+// itself antispam_errors.go); the
 // first-contact budget that learns from declines, blocks, accepts and
 // replies is budget.go (its collections schema_budget.go). Bulk actions
 // over many conversations and "delete for me" are bulk.go (its mark on

@@ -394,17 +394,3 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	srv = nil
 	return runNotify(ctx, cfg, nbin, dataDir, ds, p.GroupSize, add, logf)
 }
-
-// profileEnv is the server's environment for a measure: with -profile,
-// a pprof listener on a free loopback port, whose address it returns.
-func profileEnv(cfg config) (env []string, pprofAddr string, err error) {
-	if !cfg.Profile {
-		return nil, "", nil
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, "", err
-	}
-	pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
-	return []string{"MSGBENCH_PPROF=" + pprofAddr}, pprofAddr, nil
-}

@@ -280,3 +280,17 @@ func profile(ctx context.Context, pprofAddr string, d time.Duration, path string
 	}()
 	return done
 }
+
+// profileEnv is the server's environment for a measure: with -profile,
+// a pprof listener on a free loopback port, whose address it returns.
+func profileEnv(cfg config) (env []string, pprofAddr string, err error) {
+	if !cfg.Profile {
+		return nil, "", nil
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	pprofAddr = "127.0.0.1:" + fmt.Sprint(port)
+	return []string{"MSGBENCH_PPROF=" + pprofAddr}, pprofAddr, nil
+}
