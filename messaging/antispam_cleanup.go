@@ -31,20 +31,8 @@ func (m *Messaging) bindRateCleanup() {
 // rows per statement and at most rateCleanupMaxBatches statements. It
 // returns how many it deleted.
 func (m *Messaging) deleteExpiredCounters(batch int) (int64, error) {
-	now := m.clock().Unix()
-	var total int64
-	for range rateCleanupMaxBatches {
-		res, err := m.app.DB().NewQuery(`DELETE FROM ` + rateTable + ` WHERE id IN (
-				SELECT id FROM ` + rateTable + ` WHERE expires <= {:now} LIMIT {:n})`).
-			Bind(dbx.Params{"now": now, "n": batch}).Execute()
-		if err != nil {
-			return total, err
-		}
-		n, _ := res.RowsAffected()
-		total += n
-		if n < int64(batch) {
-			break
-		}
-	}
-	return total, nil
+	q := m.app.DB().NewQuery(`DELETE FROM ` + rateTable + ` WHERE id IN (
+			SELECT id FROM ` + rateTable + ` WHERE expires <= {:now} LIMIT {:n})`).
+		Bind(dbx.Params{"now": m.clock().Unix(), "n": batch})
+	return inBatches(q, batch, rateCleanupMaxBatches)
 }

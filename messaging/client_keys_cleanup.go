@@ -33,21 +33,9 @@ func (m *Messaging) bindClientKeyCleanup() {
 // clientKeyMaxBatches statements per run. It returns how many it cleared.
 // A partial index on created keeps each batch from reading fresh keys.
 func (m *Messaging) clearOldClientKeys(batch int) (int64, error) {
-	cutoff := types.NowDateTime().Add(-clientKeyTTL).String()
-	var total int64
-	for range clientKeyMaxBatches {
-		res, err := m.app.DB().NewQuery(`UPDATE messages SET client_key = '' WHERE id IN (
-				SELECT id FROM messages INDEXED BY ` + clientKeyCreatedIndex + `
-				WHERE client_key != '' AND created < {:cutoff} ORDER BY created LIMIT {:n})`).
-			Bind(dbx.Params{"cutoff": cutoff, "n": batch}).Execute()
-		if err != nil {
-			return total, err
-		}
-		n, _ := res.RowsAffected()
-		total += n
-		if n < int64(batch) {
-			break
-		}
-	}
-	return total, nil
+	q := m.app.DB().NewQuery(`UPDATE messages SET client_key = '' WHERE id IN (
+			SELECT id FROM messages INDEXED BY ` + clientKeyCreatedIndex + `
+			WHERE client_key != '' AND created < {:cutoff} ORDER BY created LIMIT {:n})`).
+		Bind(dbx.Params{"cutoff": types.NowDateTime().Add(-clientKeyTTL).String(), "n": batch})
+	return inBatches(q, batch, clientKeyMaxBatches)
 }

@@ -61,3 +61,23 @@ func numberArgs(text string) string {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
+
+// inBatches runs q, a statement over at most batch rows, until a run
+// changes fewer than batch rows or maxRuns ran, and returns the rows
+// changed in all: each run its own short write, so a clean-up job never
+// holds the write lock long, and a cap per call (the next call goes on).
+func inBatches(q *dbx.Query, batch, maxRuns int) (int64, error) {
+	var total int64
+	for range maxRuns {
+		res, err := q.Execute()
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < int64(batch) {
+			break
+		}
+	}
+	return total, nil
+}
