@@ -249,6 +249,24 @@ func matchesJSON(got, want any) bool {
 	return reflect.DeepEqual(got, want)
 }
 
+// eventsAre checks that each client receives exactly want[name], in order
+// (each event matching its map), and nothing more within a short wait.
+func eventsAre(t testing.TB, clients map[string]*liveClient, want map[string][]map[string]any) {
+	t.Helper()
+	for u, evs := range want {
+		for i, ev := range clients[u].collect(t, len(evs), 5*time.Second) {
+			if !matches(ev.Data, evs[i]) {
+				t.Errorf("%s event %d: %v, want %v", u, i, ev.Data, evs[i])
+			}
+		}
+	}
+	for u, extra := range drainAll(300*time.Millisecond, clients) {
+		for _, ev := range extra {
+			t.Errorf("%s got an extra event %v", u, ev.Data)
+		}
+	}
+}
+
 // drainAll waits once, then returns what each client received meanwhile:
 // one wait for several clients instead of one each.
 func drainAll(wait time.Duration, clients map[string]*liveClient) map[string][]sseEvent {

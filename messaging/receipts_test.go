@@ -172,18 +172,7 @@ func TestReceipts_LiveSeen(t *testing.T) {
 					{"type": "seen", "thread": th, "seq": 2}, {"type": "read", "lastReadSeq": 1}}
 				want["bob"] = append(want["bob"], map[string]any{"type": "seen", "thread": th, "seq": 1})
 			}
-			for u, evs := range want {
-				for i, ev := range clients[u].collect(t, len(evs), 5*time.Second) {
-					if !matches(ev.Data, evs[i]) {
-						t.Errorf("%s event %d: %v, want %v", u, i, ev.Data, evs[i])
-					}
-				}
-			}
-			for u, extra := range drainAll(300*time.Millisecond, clients) {
-				for _, ev := range extra {
-					t.Errorf("%s got an extra event %v", u, ev.Data)
-				}
-			}
+			eventsAre(t, clients, want)
 		})
 	}
 }

@@ -205,18 +205,7 @@ func TestRemoveMember_LiveEvents(t *testing.T) {
 		want[u] = []map[string]any{{"type": "members", "thread": th.Id},
 			{"type": "message", "thread": th.Id, "message": map[string]any{"system": true, "body": "Alice removed Carol."}}}
 	}
-	for u, evs := range want {
-		for i, ev := range clients[u].collect(t, len(evs), 5*time.Second) {
-			if !matches(ev.Data, evs[i]) {
-				t.Errorf("%s event %d: %v, want %v", u, i, ev.Data, evs[i])
-			}
-		}
-	}
-	for u, extra := range drainAll(300*time.Millisecond, clients) {
-		for _, ev := range extra {
-			t.Errorf("%s got an extra event %v", u, ev.Data)
-		}
-	}
+	eventsAre(t, clients, want)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(leftEvents) != 1 || leftEvents[0] != f.id("carol") {
