@@ -298,7 +298,7 @@ func (m *Messaging) checkSendLimits(tx core.App, r *core.Record, author string, 
 		}
 		if n > max {
 			return nil, errRateLimited("messages_per_minute", ends.Sub(s.now),
-				"You can send "+strconv.Itoa(max)+" messages a minute.")
+				"You can send "+quantity(max, "message", "messages")+" a minute.")
 		}
 	}
 	return s, nil
@@ -321,7 +321,7 @@ func (s *spamSender) checkRecipients(others int) error {
 	}
 	if isNew, until := s.isNew(); isNew {
 		return errRateLimited("new_account_max_recipients", until.Sub(s.now),
-			"New accounts can write to at most "+strconv.Itoa(s.limits.NewAccountMaxRecipients)+" people in one conversation.")
+			"New accounts can write to at most "+quantity(s.limits.NewAccountMaxRecipients, "person", "people")+" in one conversation.")
 	}
 	return nil
 }
@@ -346,7 +346,7 @@ func (m *Messaging) limitNewThread(e *core.RecordEvent) error {
 			}
 			if n > max {
 				return errRateLimited("new_account_conversations_per_day", ends.Sub(s.now),
-					"New accounts can start "+strconv.Itoa(max)+" conversations a day.")
+					"New accounts can start "+quantity(max, "conversation", "conversations")+" a day.")
 			}
 		}
 		return e.Next()

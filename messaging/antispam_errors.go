@@ -44,21 +44,23 @@ func errRateLimited(limit string, retry time.Duration, msg string) *router.ApiEr
 // retryText says secs in the largest unit that keeps it readable,
 // rounding up so that retrying when told always works.
 func retryText(secs int) string {
-	unit := func(n int, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(n) + " " + one + "s"
-	}
 	switch {
 	case secs < 120:
-		return unit(secs, "second")
+		return quantity(secs, "second", "seconds")
 	case secs < 120*60:
-		return unit((secs+59)/60, "minute")
+		return quantity((secs+59)/60, "minute", "minutes")
 	case secs < 48*3600:
-		return unit((secs+3599)/3600, "hour")
+		return quantity((secs+3599)/3600, "hour", "hours")
 	}
-	return unit((secs+86399)/86400, "day")
+	return quantity((secs+86399)/86400, "day", "days")
+}
+
+// quantity is "1 one" or "n many": the refusals name their limits.
+func quantity(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // RetryAfter reports, for an error refused by an anti-spam limit, how many

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -372,6 +373,9 @@ func TestAntiSpamGoAPI(t *testing.T) {
 	_, err := f.pm.Send(f.id("alice"), th.Id, "second")
 	if !errors.Is(err, messaging.ErrRateLimited) {
 		t.Fatalf("Send over the limit: %v, want ErrRateLimited", err)
+	}
+	if !strings.Contains(err.Error(), "You can send 1 message a minute.") {
+		t.Errorf("refusal %q does not name the limit in the singular", err)
 	}
 	if secs, ok := messaging.RetryAfter(err); !ok || secs != 40 {
 		t.Errorf("RetryAfter = %d, %v; want 40, true", secs, ok)

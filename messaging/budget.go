@@ -3,7 +3,6 @@ package messaging
 import (
 	"database/sql"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -105,12 +104,8 @@ func (s *spamSender) spendFirstContacts(tx core.App, thread string, recipients [
 		return err
 	}
 	if allowance := s.weeklyNewPeople(); used+len(fresh) > allowance {
-		people := strconv.Itoa(allowance) + " new people"
-		if allowance == 1 {
-			people = "1 new person"
-		}
 		return errRateLimited("new_people_per_week", ends.Sub(s.now),
-			"You can start conversations with "+people+" a week.")
+			"You can start conversations with "+quantity(allowance, "new person", "new people")+" a week.")
 	}
 	at := dateTime(s.now)
 	_, err = tx.DB().NewQuery(`UPDATE threads SET first_contacts_open = first_contacts_open + {:n} WHERE id = {:thread}`).

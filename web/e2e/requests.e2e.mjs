@@ -182,7 +182,7 @@ test('over the anti-spam limit: the server\'s message in the composer and the ne
     await send(s, 'Too fast?');
     const failed = s.locator('[data-pending=failed]');
     await failed.waitFor();
-    assert.match(await failed.textContent(), /You can send 1 messages? a minute\. Please try again in \d+ seconds?\./);
+    assert.match(await failed.textContent(), /You can send 1 message a minute\. Please try again in \d+ seconds?\./);
     assert.match(await failed.textContent(), /Too fast\?/);
     // Discard gives the text back to the composer.
     await s.getByRole('button', { name: 'Discard' }).click();
