@@ -38,6 +38,11 @@ export const Api = {
   addMembers: (id, users) => api('POST', `/threads/${encodeURIComponent(id)}/members`, { users }),
   removeMember: (id, userId) => api('DELETE', `/threads/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`),
   setTags: (id, tags) => api('PUT', `/threads/${encodeURIComponent(id)}/tags`, { tags }),
+  // One action on up to 100 conversations: {action, threads, totals}.
+  bulk: (action, ids, tag) => api('POST', '/threads/bulk', tag ? { action, threads: ids, tag } : { action, threads: ids }),
+  readAll: () => api('POST', '/threads/read-all'),
+  // A page of a thread's current members, ordered by id: {items, nextCursor}.
+  members: (id, cursor) => api('GET', `/threads/${encodeURIComponent(id)}/members`, undefined, cursor ? { limit: 50, cursor } : { limit: 50 }),
   deleteMessage: (id) => api('DELETE', `/messages/${encodeURIComponent(id)}`),
   editMessage: (id, body) => api('PATCH', `/messages/${encodeURIComponent(id)}`, { body }),
   // q: {q, thread?, before?, limit?}; items carry an HTML-escaped snippet.

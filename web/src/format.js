@@ -69,11 +69,27 @@ export function others(thread, meId) {
   return (thread.members || []).filter((m) => m.id !== meId);
 }
 
+/**
+ * othersCount is how many members there are besides me. A view lists at
+ * most the first 50 members (members), so the count comes from memberCount.
+ */
+export function othersCount(thread, meId) {
+  const listed = others(thread, meId).length;
+  return thread.memberCount ? Math.max(listed, thread.memberCount - 1) : listed;
+}
+
+/** namesOf names the first max other members, and how many more there are. */
+export function namesOf(thread, meId, max = 5) {
+  const people = others(thread, meId);
+  const names = people.slice(0, max).map((m) => m.name).join(', ');
+  const more = othersCount(thread, meId) - Math.min(people.length, max);
+  return more > 0 ? (names ? names + ' ' : '') + t('andMore', { n: more }) : names;
+}
+
 /** threadTitle is the subject, else the other members' names. */
 export function threadTitle(thread, meId) {
   if (thread.subject) return thread.subject;
-  const names = others(thread, meId).map((m) => m.name);
-  return names.length ? names.join(', ') : t('you');
+  return namesOf(thread, meId) || t('you');
 }
 
 /** preview is the inbox's one-line view of a message. */

@@ -2,6 +2,7 @@ import { batch } from '@preact/signals';
 import { pb, Api } from './api.js';
 import { t } from './i18n/index.js';
 import { setTotals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
+import { showBulk } from './bulk.js';
 import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement, newestSeq } from './thread-store.js';
 
 // The live channel: the plugin's "messaging" realtime topic. Every tab
@@ -170,6 +171,9 @@ function onEvent(e) {
       case 'members':
         if (threads.value.some((x) => x.id === id)) refreshListed(id, false);
         if (isOpen(id)) reloadView(id);
+        break;
+      case 'bulk': // a bulk action or read-all, in this tab or another: one event for all its threads
+                showBulk(e.action, e.threads || []);
         break;
       case 'request': // accepted or declined, here or in another tab
         requestAnswered(id, e.state);

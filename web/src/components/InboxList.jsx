@@ -2,8 +2,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Link, useRoute } from 'wouter-preact';
 import { t } from '../i18n/index.js';
 import { me, threads, filters, nextCursor, inboxLoading, inboxError, loadInbox, loadMore, myTags, totals } from '../state.js';
-import { shortTime, longTime, threadTitle, others, preview } from '../format.js';
+import { shortTime, longTime, threadTitle, others, preview, namesOf } from '../format.js';
 import { Avatars } from './Avatar.jsx';
+import { selecting, selection, toggleSelected, setSelecting } from '../bulk.js';
+import { BulkBar, InboxMenu, SelectToggle } from './InboxTools.jsx';
 
 export function InboxList() {
   const f = filters.value;
@@ -14,6 +16,7 @@ export function InboxList() {
 
   function setFilter(fields) {
     filters.value = { ...filters.value, ...fields };
+    if (selecting.value) setSelecting(true); // a new list: nothing selected in it
     loadInbox();
   }
 
@@ -85,11 +88,15 @@ export function InboxList() {
               </select>
             </label>
           )}
+          <span class="grow" />
+          <SelectToggle />
+          <InboxMenu />
         </div>
+        {selecting.value && <BulkBar />}
       </div>
       <ul class="threads" aria-label={boxLabel} aria-busy={inboxLoading.value}>
         {list.map((th) => (
-          <ThreadItem key={th.id} th={th} meId={user.id} current={th.id === current} />
+          <ThreadItem key={th.id} th={th} meId={user.id} current={th.id === current} select={selecting.value} selected={selection.value.has(th.id)} />
         ))}
       </ul>
       {!inboxLoading.value && list.length === 0 && <p class="empty">{filtered ? t('noMatches') : f.box === 'requests' ? t('noRequests') : t('noConversations')}</p>}
@@ -110,21 +117,28 @@ export function InboxList() {
   );
 }
 
-function ThreadItem({ th, meId, current }) {
+// ThreadItem is one conversation of the list: a link to it, or in select
+// mode a checkbox named by the conversation's title, the whole row its label.
+function ThreadItem({ th, meId, current, select, selected }) {
   const people = others(th, meId);
   const title = threadTitle(th, meId);
+  const Row = select ? 'label' : Link;
+  const rowProps = select ? { class: 'row-select' } : { href: `/t/${th.id}`, 'aria-current': current ? 'page' : undefined };
   return (
-    <li class={'thread' + (th.unread ? ' unread' : '')} data-thread={th.id}>
-      <Link href={`/t/${th.id}`} aria-current={current ? 'page' : undefined}>
+    <li class={'thread' + (th.unread ? ' unread' : '') + (selected ? ' selected' : '')} data-thread={th.id}>
+      <Row {...rowProps}>
+        {select && <input type="checkbox" checked={selected} aria-labelledby={'tt-' + th.id} onChange={(e) => toggleSelected(th.id, e.currentTarget.checked)} />}
         <Avatars members={people.length ? people : th.members} />
         <span class="main">
           <span class="line">
-            <span class="title">{title}</span>
+            <span class="title" id={'tt-' + th.id}>
+              {title}
+            </span>
             <time datetime={th.lastActivity} title={longTime(th.lastActivity)}>
               {shortTime(th.lastActivity)}
             </time>
           </span>
-          {th.subject && <span class="names">{people.map((m) => m.name).join(', ')}</span>}
+          {th.subject && <span class="names">{namesOf(th, meId)}</span>}
           <span class="line">
             <span class="preview">{preview(th.lastMessage, meId)}</span>
             <span class="marks">
@@ -145,7 +159,7 @@ function ThreadItem({ th, meId, current }) {
             </span>
           </span>
         </span>
-      </Link>
+      </Row>
     </li>
   );
 }

@@ -6,6 +6,7 @@ import { myTags, loadTags, removeThread, patchThread, loadTotals } from '../stat
 import { reloadView, setView } from '../thread-store.js';
 import { others } from '../format.js';
 import { RecipientPicker } from './RecipientPicker.jsx';
+import { Dialog } from './Dialog.jsx';
 
 // The conversation menu: a disclosure button and a list of actions, and
 // two dialogs (tags, add people).
@@ -127,23 +128,6 @@ export function ThreadMenu({ thread, meId }) {
       {dialog === 'add' && <AddPeopleDialog thread={thread} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
       {dialog === 'remove' && <RemovePeopleDialog thread={thread} meId={meId} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
     </div>
-  );
-}
-
-function Dialog({ title, onClose, children }) {
-  const ref = useRef(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
-  return (
-    <dialog ref={ref} onClose={onClose} aria-labelledby="dialog-title">
-      <h2 id="dialog-title">{title}</h2>
-      {children}
-      <button type="button" class="btn" onClick={() => ref.current.close()}>
-        {t('close')}
-      </button>
-    </dialog>
   );
 }
 

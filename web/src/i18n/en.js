@@ -74,10 +74,37 @@ export default {
   deletedUser: 'Deleted user',
   pickConversation: 'Pick a conversation, or start a new one.',
 
+  // Select mode and bulk actions
+  select: 'Select',
+  inboxMenu: 'Inbox options',
+  markAllRead: 'Mark all read',
+  allRead: 'All conversations marked read.',
+  selection: 'Selected conversations',
+  selectAll: 'Select all',
+  selectedCount: (p) => (p.n === 0 ? 'None selected' : `${p.n} selected`),
+  doneSelecting: 'Done',
+  bulkActions: 'Actions for the selected conversations',
+  markRead: 'Mark read',
+  tagsEllipsis: 'Tags…',
+  deleteForMe: 'Delete for me',
+  confirmBulkDelete: (p) =>
+    `Delete ${p.n === 1 ? 'this conversation' : `these ${p.n} conversations`} for you? ${p.n === 1 ? 'It leaves' : 'They leave'} your inbox and archive, and the messages so far stay hidden from you; the others keep them. A new message brings a conversation back.`,
+  bulkDone: (p) => {
+    const what = p.n === 1 ? '1 conversation' : `${p.n} conversations`;
+    const done = { read: 'marked read', unread: 'marked unread', archive: 'archived', unarchive: 'moved to the inbox', mute: 'muted', unmute: 'unmuted', tag: 'tagged', untag: 'untagged', delete: 'deleted for you' }[p.action];
+    return `${what} ${done || 'changed'}.`;
+  },
+  bulkTagsTitle: (p) => (p.n === 1 ? 'Tag 1 conversation' : `Tag ${p.n} conversations`),
+  addTagToSelected: 'Add tag',
+  removeTagFromSelected: 'Remove tag',
+
   // Thread
   participants: 'People in this conversation',
   withPeople: 'With {names}',
   andMore: (p) => `and ${p.n} more`,
+  memberCount: (p) => (p.n === 1 ? '1 member' : `${p.n.toLocaleString()} members`),
+  membersTitle: (p) => (p.n === 1 ? '1 member' : `${p.n.toLocaleString()} members`),
+  loadingMembers: 'Loading members…',
   newMessages: 'New messages',
   loadingOlder: 'Loading older messages…',
   beginning: 'This is the beginning of the conversation.',
