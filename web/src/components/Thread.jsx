@@ -5,11 +5,12 @@ import { me, threads, options, filters, loadInbox, loadTotals } from '../state.j
 import { open, openThread, loadOlder, loadNewer, pending, retry, announcement, edit } from '../thread-store.js';
 import { markOpenReadIfSeen, requestAnswered } from '../live.js';
 import { Api, errorText } from '../api.js';
-import { clockTime, longTime, dayKey, dayLabel, others, threadTitle, parseDate } from '../format.js';
+import { clockTime, longTime, dayKey, dayLabel, others, threadTitle, parseDate, namesOf } from '../format.js';
 import { renderBody, renderFiles } from '../render.js';
 import { Avatar } from './Avatar.jsx';
 import { Composer, discardToComposer, dropFiles } from './Composer.jsx';
 import { ThreadMenu } from './ThreadMenu.jsx';
+import { MemberCount } from './Members.jsx';
 
 // Thread shows one conversation; at is a message to open it at (a search
 // hit), highlighted; without it the thread opens at the first unread.
@@ -62,16 +63,26 @@ export function Thread({ id, at }) {
         </Link>
         <div class="who">
           <h1 id="thread-title">{threadTitle(view, user.id)}</h1>
-          <p class="participants">
-            <span class="sr-only">{t('participants')}: </span>
-            {people.map((m, i) => (
-              <span key={m.id}>
-                {i > 0 && ', '}
-                {m.name}
-                {m.username && m.username !== m.name && <span class="handle"> @{m.username}</span>}
-              </span>
-            ))}
-          </p>
+          {view.kind === 'group' ? (
+            // A group: its size (a button to the paged list of everyone) and the first few names.
+            <p class="participants">
+              <MemberCount view={view} />
+              {' · '}
+              <span class="sr-only">{t('participants')}: </span>
+              {namesOf(view, user.id, 3)}
+            </p>
+          ) : (
+            <p class="participants">
+              <span class="sr-only">{t('participants')}: </span>
+              {people.map((m, i) => (
+                <span key={m.id}>
+                  {i > 0 && ', '}
+                  {m.name}
+                  {m.username && m.username !== m.name && <span class="handle"> @{m.username}</span>}
+                </span>
+              ))}
+            </p>
+          )}
         </div>
         <ThreadMenu thread={state} meId={user.id} />
       </header>
