@@ -26,7 +26,8 @@ export const Api = {
   messages: (id, q) => api('GET', `/threads/${encodeURIComponent(id)}/messages`, undefined, q),
   // clientKey makes a send idempotent: a retry with the same key returns the original.
   send: (id, body, clientKey) => api('POST', `/threads/${encodeURIComponent(id)}/messages`, { body, clientKey }),
-  start: (recipients, subject, body, clientKey) => api('POST', '/threads', { recipients, subject, body, clientKey }),
+  // extra: roles, to and announcement (issue 13), sent only when set.
+  start: (recipients, subject, body, clientKey, extra) => api('POST', '/threads', { recipients, subject, body, clientKey, ...extra }),
   // upTo: the newest message shown; later ones stay unread.
   read: (id, upTo) => api('POST', `/threads/${encodeURIComponent(id)}/read`, upTo ? { upTo } : undefined),
   unread: (id) => api('POST', `/threads/${encodeURIComponent(id)}/unread`),

@@ -241,6 +241,7 @@ async function deliver(threadId, key) {
   const progress = (f) => setPending(threadId, (l) => l.map((x) => (x.key === key ? { ...x, progress: f } : x)));
   try {
     const msg = p.files.length ? await upload(threadId, p.body, key, p.files, progress) : await Api.send(threadId, p.body, key);
+    if (msg && msg.redirected && msg.thread !== threadId) return redirected(threadId, key, msg);
     const cur = open.value;
     batch(() => {
       setPending(threadId, (l) => l.filter((x) => x.key !== key));
@@ -250,9 +251,26 @@ async function deliver(threadId, key) {
       if (cur && cur.id === threadId && cur.view && cur.view.request) setView(threadId, { request: false });
     });
     if (cur && cur.id === threadId && cur.hasNewer) jumpToNewest(threadId);
+    return msg;
   } catch (err) {
     setPending(threadId, (l) => l.map((x) => (x.key === key ? { ...x, status: 'failed', error: err } : x)));
   }
+}
+
+/**
+ * redirected handles a reply to an announcement that the server posted in
+ * the direct conversation with its sender (redirected: true, thread: that
+ * conversation's id): the pending send leaves the announcement, and the
+ * direct conversation comes to the top of the list. The caller opens it.
+ */
+async function redirected(threadId, key, msg) {
+  setPending(threadId, (l) => l.filter((x) => x.key !== key));
+  try {
+    putThreadOnTop(await Api.thread(msg.thread));
+  } catch {
+    /* the live event brings it */
+  }
+  return msg;
 }
 
 /** edit changes the body of one's own message; the answer replaces it in the thread. */

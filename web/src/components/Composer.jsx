@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'wouter-preact';
 import { t } from '../i18n/index.js';
 import { me, options } from '../state.js';
 import { send, discard, pending } from '../thread-store.js';
@@ -61,6 +62,7 @@ export function Composer({ threadId }) {
   const ref = useRef(null);
   const picker = useRef(null);
   const filesOff = options.value.maxAttachments < 0;
+  const [, navigate] = useLocation();
 
   useEffect(() => {
     setText(localStorage.getItem(draftKey(threadId)) || '');
@@ -101,7 +103,8 @@ export function Composer({ threadId }) {
     const body = text.trim();
     if (!body && !files.length) return;
     change('');
-    send(threadId, body, files);
+    // A reply to an announcement goes to its sender privately: open that conversation.
+    send(threadId, body, files).then((msg) => msg && msg.redirected && msg.thread !== threadId && navigate(`/t/${msg.thread}`));
     setFiles([]);
     setErrors([]);
     ref.current && ref.current.focus();

@@ -4,6 +4,7 @@ import { t } from '../i18n/index.js';
 import { Api, errorText, newKey, pb } from '../api.js';
 import { putThreadOnTop } from '../state.js';
 import { RecipientPicker } from './RecipientPicker.jsx';
+import { isTyped, startFields } from './Announcement.jsx';
 
 // A new conversation: one recipient is a direct conversation (the
 // existing one is reused), several make a group. ?to=<username or user id>
@@ -17,6 +18,10 @@ export function NewConversation() {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [key] = useState(newKey);
+  const [announce, setAnnounce] = useState(false);
+  // A role or custom-type recipient (issue 13) makes a group, and may make an announcement.
+  const typed = people.some(isTyped);
+  const group = people.length > 1 || typed;
 
   useEffect(() => {
     const to = new URLSearchParams(search).get('to');
@@ -31,7 +36,8 @@ export function NewConversation() {
     setBusy(true);
     setError('');
     try {
-      const res = await Api.start(people.map((p) => p.id), people.length > 1 ? subject.trim() : '', body.trim(), key);
+      const { recipients, ...extra } = startFields(people, announce);
+      const res = await Api.start(recipients, group ? subject.trim() : '', body.trim(), key, extra);
       putThreadOnTop(res.thread);
       navigate(`/t/${res.thread.id}`);
     } catch (err) {
@@ -45,8 +51,19 @@ export function NewConversation() {
     <section class="page">
       <h1>{t('newConversation')}</h1>
       <form class="stack" onSubmit={submit}>
-        <RecipientPicker value={people} onChange={setPeople} label={t('to')} autoFocus />
-        {people.length > 1 && (
+        <RecipientPicker value={people} onChange={setPeople} label={t('to')} autoFocus typed />
+        {typed && (
+          <div>
+            <label class="check">
+              <input type="checkbox" checked={announce} onChange={(e) => setAnnounce(e.currentTarget.checked)} aria-describedby="announce-help" />
+              {t('announcementCheck')}
+            </label>
+            <p class="hint" id="announce-help">
+              {t('announcementHelp')}
+            </p>
+          </div>
+        )}
+        {group && (
           <label>
             {t('subject')}
             <input value={subject} maxLength={200} onInput={(e) => setSubject(e.currentTarget.value)} />

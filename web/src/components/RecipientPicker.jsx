@@ -2,13 +2,19 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { Api } from '../api.js';
 import { Avatar } from './Avatar.jsx';
+import { isTyped, recipientLabel } from './Announcement.jsx';
+
+/** key tells recipients apart across types (a role and a user may share an id). */
+const key = (m) => (m.type || 'user') + ':' + m.id;
 
 let pickerIds = 0;
 
 // A combobox: type a name or username, pick with the arrow keys and Enter
 // (or the pointer). Both the name and the username are shown, so two
 // people called Bob can be told apart.
-export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [] }) {
+// typed: roles and custom recipient types (items with a type other than
+// "user") may be picked too, shown as "Role: support · 10 members".
+export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [], typed = false }) {
   const [q, setQ] = useState('');
   const [items, setItems] = useState([]);
   const [active, setActive] = useState(-1);
@@ -32,8 +38,8 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
       try {
         const res = await Api.recipients(term);
         if (stale) return;
-        const taken = new Set([...value.map((v) => v.id), ...exclude]);
-        setItems(res.items.filter((m) => !taken.has(m.id)));
+        const taken = new Set([...value.map(key), ...exclude.map((id) => 'user:' + id)]);
+        setItems(res.items.filter((m) => !taken.has(key(m)) && (typed || !isTyped(m))));
         setActive(0);
         setOpenList(true);
       } catch {
@@ -78,10 +84,10 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
       <label for={uid + '-input'}>{label}</label>
       <div class="chips">
         {value.map((m) => (
-          <span class="chip" key={m.id}>
-            {m.name}
+          <span class={'chip' + (isTyped(m) ? ' typed' : '')} key={key(m)}>
+            {isTyped(m) ? recipientLabel(m) : m.name}
             {m.username && m.username !== m.name && <span class="handle"> @{m.username}</span>}
-            <button type="button" class="btn small ghost" aria-label={t('removeRecipient', { name: m.name })} onClick={() => onChange(value.filter((x) => x.id !== m.id))}>
+            <button type="button" class="btn small ghost" aria-label={t('removeRecipient', { name: isTyped(m) ? recipientLabel(m) : m.name })} onClick={() => onChange(value.filter((x) => key(x) !== key(m)))}>
               <span aria-hidden="true">×</span>
             </button>
           </span>
@@ -93,7 +99,7 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
           aria-autocomplete="list"
           aria-expanded={showList}
           aria-controls={uid + '-list'}
-          aria-activedescendant={showList && items[active] ? `${uid}-opt-${items[active].id}` : undefined}
+          aria-activedescendant={showList && items[active] ? `${uid}-opt-${items[active].type || 'user'}-${items[active].id}` : undefined}
           aria-describedby={uid + '-hint'}
           autocomplete="off"
           value={q}
@@ -109,9 +115,9 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
       <ul id={uid + '-list'} role="listbox" class="suggestions" aria-label={t('suggestions')} hidden={!showList}>
         {items.map((m, i) => (
           <li
-            id={`${uid}-opt-${m.id}`}
+            id={`${uid}-opt-${m.type || 'user'}-${m.id}`}
             role="option"
-            key={m.id}
+            key={key(m)}
             aria-selected={i === active}
             class={i === active ? 'active' : ''}
             onMouseDown={(e) => {
@@ -119,9 +125,15 @@ export function RecipientPicker({ value, onChange, label, autoFocus, exclude = [
               pick(m);
             }}
           >
-            <Avatar member={m} size={28} />
-            <span>{m.name}</span>
-            {m.username && <span class="handle">@{m.username}</span>}
+            {isTyped(m) ? (
+              <span>{recipientLabel(m)}</span>
+            ) : (
+              <>
+                <Avatar member={m} size={28} />
+                <span>{m.name}</span>
+                {m.username && <span class="handle">@{m.username}</span>}
+              </>
+            )}
           </li>
         ))}
         {showList && items.length === 0 && <li class="none" role="option" aria-disabled="true" aria-selected="false">{t('noRecipients')}</li>}

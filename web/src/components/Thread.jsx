@@ -11,6 +11,7 @@ import { Avatar } from './Avatar.jsx';
 import { Composer, discardToComposer, dropFiles } from './Composer.jsx';
 import { ThreadMenu } from './ThreadMenu.jsx';
 import { MemberCount } from './Members.jsx';
+import { AnnouncementBanner } from './Announcement.jsx';
 
 // Thread shows one conversation; at is a message to open it at (a search
 // hit), highlighted; without it the thread opens at the first unread.
@@ -87,6 +88,7 @@ export function Thread({ id, at }) {
         <ThreadMenu thread={state} meId={user.id} />
       </header>
       {view.request && <RequestBanner view={view} cur={cur} meId={user.id} />}
+      <AnnouncementBanner view={view} meId={user.id} />
       <MessageList cur={cur} meId={user.id} members={view.members} />
       <div class="sr-only" aria-live="polite" aria-atomic="true">
         {announcement.value}

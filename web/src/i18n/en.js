@@ -119,6 +119,17 @@ export default {
   seen: 'Seen',
   messageList: 'Messages',
 
+  // Announcements and roles (issue 13)
+  announcement: 'Announcement',
+  announcementReplies: 'replies go to {name} privately',
+  announcementMine: "members' replies come to you privately",
+  announcementSender: 'its sender',
+  addingMembers: 'Adding members…',
+  recipientRole: 'Role',
+  typedRecipient: '{kind}: {name}',
+  announcementCheck: 'Announcement',
+  announcementHelp: 'Only you post; replies come to you privately.',
+
   // Message requests
   requestTitle: 'Message request',
   requestFrom: '{name} wants to message you',
