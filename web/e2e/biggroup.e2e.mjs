@@ -69,6 +69,15 @@ test('a 120-member group: "120 members" in the header, a dialog that pages every
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement.textContent), '120 members', 'the focus goes back to the button');
 
+    // A message from someone past the first 50 members shows their name
+    // (found through the members route), live and after a reload.
+    const late = await call('POST', '/api/collections/users/auth-with-password', null, { identity: 'bg119@example.com', password: PASSWORD });
+    await call('POST', `/api/messaging/threads/${view.id}/messages`, late.token, { body: 'Hello from number 119' });
+    const lateGroup = page.locator('.group', { hasText: 'Hello from number 119' });
+    await lateGroup.locator('.author .name', { hasText: 'Member 119' }).waitFor();
+    await page.reload();
+    await lateGroup.locator('.author .name', { hasText: 'Member 119' }).waitFor();
+
     // The inbox's search by person finds the group by someone past the first 50.
     await page.getByRole('searchbox', { name: 'Search conversations' }).fill('bg119');
     await page.waitForFunction((id) => {

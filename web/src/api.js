@@ -43,7 +43,7 @@ export const Api = {
   bulk: (action, ids, tag) => api('POST', '/threads/bulk', tag ? { action, threads: ids, tag } : { action, threads: ids }),
   readAll: () => api('POST', '/threads/read-all'),
   // A page of a thread's current members, ordered by id: {items, nextCursor}.
-  members: (id, cursor) => api('GET', `/threads/${encodeURIComponent(id)}/members`, undefined, cursor ? { limit: 50, cursor } : { limit: 50 }),
+  members: (id, cursor, limit = 50) => api('GET', `/threads/${encodeURIComponent(id)}/members`, undefined, cursor ? { limit, cursor } : { limit }),
   deleteMessage: (id) => api('DELETE', `/messages/${encodeURIComponent(id)}`),
   editMessage: (id, body) => api('PATCH', `/messages/${encodeURIComponent(id)}`, { body }),
   // q: {q, thread?, before?, limit?}; items carry an HTML-escaped snippet.

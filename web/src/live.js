@@ -3,7 +3,7 @@ import { pb, Api } from './api.js';
 import { t } from './i18n/index.js';
 import { setTotals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
 import { showBulk } from './bulk.js';
-import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement, newestSeq } from './thread-store.js';
+import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement, newestSeq, authorsOf } from './thread-store.js';
 
 // The live channel: the plugin's "messaging" realtime topic. Every tab
 // has its own connection and gets every event of its user, so tabs and
@@ -133,7 +133,7 @@ function onEvent(e) {
         if (isOpen(id)) {
           addMessages(id, [e.message]);
           if (e.message.author !== me) {
-            const who = (open.value.view && open.value.view.members || []).find((m) => m.id === e.message.author);
+            const who = authorsOf(open.value).get(e.message.author);
             const name = e.message.system ? '' : who ? who.name : t('deletedUser');
             announcement.value = e.message.system ? e.message.body : t('messageFrom', { name, body: e.message.body });
             markOpenReadIfSeen();

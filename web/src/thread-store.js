@@ -34,6 +34,49 @@ function me() {
   return pb.authStore.record && pb.authStore.record.id;
 }
 
+const AUTHOR_PAGES = 10; // of 100 members: the first 1,000 members by id
+
+/**
+ * findAuthors names the open group's authors that its view doesn't list:
+ * a view carries only the first 50 members, so in a bigger group it pages
+ * the members route (at most AUTHOR_PAGES pages, once per missing author)
+ * and keeps what it finds in authors. Authors it doesn't find (people who
+ * left, or past those pages) keep the fallback name.
+ */
+async function findAuthors(id) {
+  const cur = open.value;
+  if (!cur || cur.id !== id || !cur.view || cur.view.kind !== 'group') return;
+  const view = cur.view;
+  if (!(view.memberCount > (view.members || []).length)) return;
+  const known = new Set([...view.members.map((m) => m.id), ...Object.keys(cur.authors || {}), ...(cur.authorsSought || [])]);
+  const missing = new Set(cur.messages.filter((m) => m.author && !m.authorDeleted && !m.system && !known.has(m.author)).map((m) => m.author));
+  if (!missing.size) return;
+  update(id, (c) => ({ authorsSought: [...(c.authorsSought || []), ...missing] }));
+  const found = {};
+  let cursor = '';
+  try {
+    for (let i = 0; i < AUTHOR_PAGES && missing.size; i++) {
+      const page = await Api.members(id, cursor, 100);
+      for (const m of page.items) {
+        found[m.id] = m;
+        missing.delete(m.id);
+      }
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+  } catch {
+    /* names stay as they are */
+  }
+  update(id, (c) => ({ authors: { ...(c.authors || {}), ...found } }));
+}
+
+/** authorsOf maps member ids to members: the view's, and those findAuthors found. */
+export function authorsOf(cur) {
+  const byId = new Map(Object.entries(cur.authors || {}));
+  for (const m of (cur.view && cur.view.members) || []) byId.set(m.id, m);
+  return byId;
+}
+
 /** newestSeq is the seq of the newest loaded message (0 when none). */
 export function newestSeq(cur) {
   return cur && cur.messages.length ? cur.messages[cur.messages.length - 1].seq : 0;
@@ -67,6 +110,7 @@ export async function openThread(id, at) {
       loaded: true,
     }));
     patchThread(id, { unread: view.unread, lastReadSeq: view.lastReadSeq, members: view.members });
+    findAuthors(id);
   } catch (err) {
     update(id, () => ({ error: err && err.status === 404 ? 'notFound' : err && err.status === 400 && at ? 'badHit' : 'error', loaded: true }));
   }
@@ -80,6 +124,7 @@ export async function loadOlder() {
   try {
     const page = await Api.messages(cur.id, { limit: PAGE, before: cur.older });
     update(cur.id, (c) => ({ messages: mergeMessages(c.messages, page.items), older: page.hasOlder ? page.olderCursor : '', loadingOlder: false }));
+    findAuthors(cur.id);
     return true;
   } catch {
     update(cur.id, () => ({ loadingOlder: false }));
@@ -95,6 +140,7 @@ export async function loadNewer() {
   try {
     const page = await Api.messages(cur.id, { limit: PAGE, after: String(newestSeq(cur)) });
     update(cur.id, (c) => ({ messages: mergeMessages(c.messages, page.items), newer: page.newerCursor, hasNewer: page.hasNewer, loadingNewer: false }));
+    findAuthors(cur.id);
     return true;
   } catch {
     update(cur.id, () => ({ loadingNewer: false }));
@@ -194,6 +240,7 @@ export function addMessages(threadId, msgs) {
     const add = c.hasNewer ? msgs.filter((m) => have.has(m.id)) : msgs;
     return add.length ? { messages: mergeMessages(c.messages, add) } : {};
   });
+  findAuthors(threadId);
   const list = pending.value[threadId];
   if (!list || !list.length) return;
   // Live events don't carry the key (only the sender's own response

@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 import { t } from '../i18n/index.js';
 import { me, threads, options, filters, loadInbox, loadTotals } from '../state.js';
-import { open, openThread, loadOlder, loadNewer, pending, retry, announcement, edit } from '../thread-store.js';
+import { open, openThread, loadOlder, loadNewer, pending, retry, announcement, edit, authorsOf } from '../thread-store.js';
 import { markOpenReadIfSeen, requestAnswered } from '../live.js';
 import { Api, errorText } from '../api.js';
 import { clockTime, longTime, dayKey, dayLabel, others, threadTitle, parseDate, namesOf } from '../format.js';
@@ -89,7 +89,7 @@ export function Thread({ id, at }) {
       </header>
       {view.request && <RequestBanner view={view} cur={cur} meId={user.id} />}
       <AnnouncementBanner view={view} meId={user.id} />
-      <MessageList cur={cur} meId={user.id} members={view.members} />
+      <MessageList cur={cur} meId={user.id} />
       <div class="sr-only" aria-live="polite" aria-atomic="true">
         {announcement.value}
       </div>
@@ -172,14 +172,14 @@ function RequestBanner({ view, cur, meId }) {
   );
 }
 
-function MessageList({ cur, meId, members }) {
+function MessageList({ cur, meId }) {
   const box = useRef(null);
   const keep = useRef(null); // distance from the far end to restore after adding older messages
   const first = useRef(true);
   const stick = useRef(true); // at the newest end: new messages keep it there
   const lastCount = useRef(0);
   const anchor = useRef(null); // newest first: the message at the top of the view before this render
-  const byId = new Map(members.map((m) => [m.id, m]));
+  const byId = authorsOf(cur); // the view's members and the authors found past them
   const mine = pending.value[cur.id] || [];
   const newestFirst = options.value.messageOrder === 'newest_first';
   // Newest first, newer messages go in above what the reader looks at:
