@@ -107,3 +107,28 @@ test('select mode at 375 px, by keyboard: move one conversation back to the inbo
   assert.equal(await rows(page), 19);
   await page.close();
 });
+
+test('bulk tag, then delete for me after a confirmation', async () => {
+  await call('POST', '/api/collections/tags/records', olive.token, { user: olive.id, name: 'club' });
+  const page = await signedIn(olive);
+  await waitRows(page, 2); // Keep me, Bulk 01
+  await page.getByRole('button', { name: 'Select', exact: true }).click();
+  await page.getByRole('checkbox', { name: 'Select all' }).check();
+  await page.getByRole('button', { name: 'Tags…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Tag 2 conversations' });
+  await dialog.getByRole('radio', { name: 'club' }).check();
+  await dialog.getByRole('button', { name: 'Add tag' }).click();
+  await page.locator('.thread .mark.tag', { hasText: 'club' }).nth(1).waitFor();
+  const tagged = await call('GET', '/api/messaging/threads?limit=50', olive.token);
+  assert.ok(tagged.items.every((x) => x.tags.some((g) => g.name === 'club')), 'both tagged');
+  // Delete for me: asks first (the page's confirm is accepted by the test's watcher).
+  await page.getByRole('checkbox', { name: 'Bulk 01' }).uncheck();
+  const asked = page.waitForEvent('dialog');
+  await page.getByRole('button', { name: 'Delete for me' }).click();
+  assert.match((await asked).message(), /Delete this conversation for you\?/);
+  await waitRows(page, 1);
+  assert.equal(await page.locator('.thread .title').textContent(), 'Bulk 01');
+  const left = await call('GET', '/api/messaging/threads?limit=50', olive.token);
+  assert.deepEqual(left.items.map((x) => x.subject), ['Bulk 01']);
+  await page.close();
+});
