@@ -108,6 +108,16 @@ func clearUserReferences(tx core.App, user *core.Record) (threads []string, err 
 			"DELETE FROM " + CollectionNameFirstContacts + " WHERE recipient = {:user}",
 		}
 	}
+	// Reports keep their sealed evidence (a purge decides about that);
+	// the user's own ids leave the reports, and their suspension goes
+	// (reports.go, suspension.go). Audit rows stay as written.
+	if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameReports); err == nil {
+		budget = append(budget,
+			"UPDATE "+CollectionNameReports+" SET reporter = '' WHERE reporter = {:user}",
+			"UPDATE "+CollectionNameReports+" SET author = '' WHERE author = {:user}",
+			"DELETE FROM "+CollectionNameSuspensions+" WHERE user = {:user}",
+		)
+	}
 	for _, q := range budget {
 		if _, err := db.NewQuery(q).Bind(p).Execute(); err != nil {
 			return nil, err

@@ -119,6 +119,13 @@ type Config struct {
 	// settings record overrides them.
 	AntiSpam AntiSpamConfig
 
+	// ReportsPerHour is how many reports a member may file per hour
+	// (reports.go). 0 means the default, 10; a negative value: no limit.
+	ReportsPerHour int
+	// ReportContext is how many messages before and after a reported one
+	// its sealed evidence keeps (reports_evidence.go). Default 5, at most 50.
+	ReportContext int
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -160,6 +167,10 @@ type Messaging struct {
 	unlimited sync.Map
 	// clock is the anti-spam limits' time (time.Now; tests set another).
 	clock func() time.Time
+	// moderating marks the transactions of moderators' actions, which may
+	// change messages that reports hold (moderation.go):
+	// *core.TxAppInfo -> struct{}.
+	moderating sync.Map
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
@@ -168,6 +179,8 @@ type Messaging struct {
 	onRequestAccepted, onRequestDeclined *hook.Hook[*RequestEvent]
 	onBlock                              *hook.Hook[*BlockEvent]
 	onUnblock                            *hook.Hook[*BlockEvent]
+	// onReportCreated and onReportHandled: reports.go.
+	onReportCreated, onReportHandled *hook.Hook[*ReportEvent]
 }
 
 // MustRegister is like Register but panics on error.
@@ -234,6 +247,12 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.WhoCanMessage = ReachEveryone
 	}
 	antiSpamDefaults(&config.AntiSpam)
+	if config.ReportsPerHour == 0 {
+		config.ReportsPerHour = 10
+	}
+	if config.ReportContext == 0 {
+		config.ReportContext = 5
+	}
 	switch {
 	case !slices.Contains(reachModes(), config.WhoCanMessage):
 		return nil, fmt.Errorf("messaging: WhoCanMessage must be one of %v, got %q", reachModes(), config.WhoCanMessage)
@@ -254,6 +273,8 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		return nil, fmt.Errorf("messaging: EmailNotifications must be one of %v, got %q", emailModes(), config.EmailNotifications)
 	case config.DigestHour < 0 || config.DigestHour > 23:
 		return nil, fmt.Errorf("messaging: DigestHour must be from 0 to 24, got %d", config.DigestHour)
+	case config.ReportContext < 1 || config.ReportContext > 50:
+		return nil, fmt.Errorf("messaging: ReportContext must be from 1 to 50, got %d", config.ReportContext)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
@@ -275,6 +296,8 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onRequestDeclined: &hook.Hook[*RequestEvent]{},
 		onBlock:           &hook.Hook[*BlockEvent]{},
 		onUnblock:         &hook.Hook[*BlockEvent]{},
+		onReportCreated:   &hook.Hook[*ReportEvent]{},
+		onReportHandled:   &hook.Hook[*ReportEvent]{},
 		clock:             time.Now,
 	}
 
@@ -292,6 +315,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindLiveHooks()
 	m.bindBlockHooks()
 	m.bindBudgetHooks()
+	m.bindReportHooks()
 	m.bindRoleHooks()
 	m.bindDeletionHooks()
 	m.bindSettingsHooks()

@@ -66,6 +66,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.GET("/preferences", m.handlePreferences)
 	g.PATCH("/preferences", m.handleSetPreferences)
 	g.GET("/options", m.handleOptions)
+	m.bindReportRoutes(se, g) // routes_reports.go
 	return se.Next()
 }
 
