@@ -119,6 +119,10 @@ type Config struct {
 	// settings record overrides them.
 	AntiSpam AntiSpamConfig
 
+	// Retention holds the defaults for deleted messages and deleted users'
+	// messages (retention.go).
+	Retention RetentionConfig
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -234,6 +238,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.WhoCanMessage = ReachEveryone
 	}
 	antiSpamDefaults(&config.AntiSpam)
+	if err := config.Retention.check(); err != nil {
+		return nil, fmt.Errorf("messaging: Retention: %w", err)
+	}
 	switch {
 	case !slices.Contains(reachModes(), config.WhoCanMessage):
 		return nil, fmt.Errorf("messaging: WhoCanMessage must be one of %v, got %q", reachModes(), config.WhoCanMessage)
@@ -283,6 +290,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	}
 	m.bindSendingHooks()
 	m.bindMessageDeletionHooks()
+	m.bindRetentionPurge()
 	m.bindFormatHooks()
 	m.bindEditingHooks()
 	m.bindAttachmentHooks()

@@ -60,6 +60,8 @@ type Limits struct {
 	WhoCanMessage string `json:"who_can_message"`
 	// Anti-spam (antispam.go): exempt roles and limits, 0 meaning off.
 	AntiSpamLimits
+	// Retention of deleted messages (retention.go).
+	RetentionLimits
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -107,6 +109,9 @@ var settings = []setting{
 	limitSetting("new_account_max_recipients", 1000, func(l *Limits) *int { return &l.NewAccountMaxRecipients }),
 	limitSetting("messages_per_minute", 99999, func(l *Limits) *int { return &l.MessagesPerMinute }),
 	limitSetting("new_people_per_week", 10000, func(l *Limits) *int { return &l.NewPeoplePerWeek }),
+	retentionDaysSetting,
+	moderatorsReadDeletedSetting,
+	deletedUserMessagesSetting,
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -188,6 +193,7 @@ func (m *Messaging) defaultLimits() Limits {
 		WebhookIncludeText: m.config.WebhookIncludeText,
 		WhoCanMessage:      m.config.WhoCanMessage,
 		AntiSpamLimits:     m.config.AntiSpam.limits(),
+		RetentionLimits:    m.config.Retention.limits(),
 	}
 }
 
