@@ -1,7 +1,9 @@
 package messaging_test
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,4 +260,25 @@ func TestRetention_Settings(t *testing.T) {
 				[]string{`"deleted_retention_days":90`, `"moderators_read_deleted":true`, `"deleted_user_messages":"remove"`})
 		}),
 	})
+}
+
+func TestRetention_PurgeCommand(t *testing.T) {
+	f := newFixture(t, messaging.Config{})
+	w := f.world()
+	deletedSecret(f, w)
+	// Due a day ago: the command erases it with the real clock.
+	_, err := f.app.DB().NewQuery("UPDATE " + messaging.DeletedBodiesTableForTest +
+		" SET purge_after = '2000-01-01 00:00:00.000Z'").Execute()
+	f.must(err)
+	var out bytes.Buffer
+	cmd := f.pm.Command()
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"purge-deleted"})
+	f.must(cmd.Execute())
+	if !strings.HasPrefix(out.String(), "erased 1 deleted message bodies in ") {
+		t.Errorf("output %q", out.String())
+	}
+	if n := f.keptRows(""); n != 0 {
+		t.Errorf("%d kept rows after the command", n)
+	}
 }
