@@ -125,6 +125,9 @@ type Config struct {
 	// ReportContext is how many messages before and after a reported one
 	// its sealed evidence keeps (reports_evidence.go). Default 5, at most 50.
 	ReportContext int
+	// Retention holds the defaults for deleted messages and deleted users'
+	// messages (retention.go).
+	Retention RetentionConfig
 
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
@@ -253,6 +256,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.ReportContext == 0 {
 		config.ReportContext = 5
 	}
+	if err := config.Retention.check(); err != nil {
+		return nil, fmt.Errorf("messaging: Retention: %w", err)
+	}
 	switch {
 	case !slices.Contains(reachModes(), config.WhoCanMessage):
 		return nil, fmt.Errorf("messaging: WhoCanMessage must be one of %v, got %q", reachModes(), config.WhoCanMessage)
@@ -306,6 +312,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	}
 	m.bindSendingHooks()
 	m.bindMessageDeletionHooks()
+	m.bindRetentionPurge()
 	m.bindFormatHooks()
 	m.bindEditingHooks()
 	m.bindAttachmentHooks()

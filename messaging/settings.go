@@ -64,6 +64,8 @@ type Limits struct {
 	// messages sealed on each side of a reported one.
 	ReportsPerHour int `json:"reports_per_hour"`
 	ReportContext  int `json:"report_context_messages"`
+	// Retention of deleted messages (retention.go).
+	RetentionLimits
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -113,6 +115,9 @@ var settings = []setting{
 	limitSetting("new_people_per_week", 10000, func(l *Limits) *int { return &l.NewPeoplePerWeek }),
 	limitSetting("reports_per_hour", 99999, func(l *Limits) *int { return &l.ReportsPerHour }),
 	intSetting("report_context_messages", 1, 50, func(l *Limits) *int { return &l.ReportContext }),
+	retentionDaysSetting,
+	moderatorsReadDeletedSetting,
+	deletedUserMessagesSetting,
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -196,6 +201,7 @@ func (m *Messaging) defaultLimits() Limits {
 		AntiSpamLimits:     m.config.AntiSpam.limits(),
 		ReportsPerHour:     max(m.config.ReportsPerHour, 0),
 		ReportContext:      m.config.ReportContext,
+		RetentionLimits:    m.config.Retention.limits(),
 	}
 }
 
