@@ -160,7 +160,7 @@ type Messaging struct {
 	// NotificationsOff.
 	notify *notifier
 	// fanOut counts messages into big threads' unread counts (fanout.go).
-	fanOut *fanOutWorker
+	fanOut *stepWorker
 	// chans are the notification channels besides email (channels.go).
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
