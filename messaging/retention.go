@@ -172,10 +172,12 @@ func (m *Messaging) handleReadDeleted(e *core.RequestEvent) error {
 }
 
 // Purging kept bodies whose days are up: short batches, each its own
-// statement, capped per run like the other clean-up jobs.
+// statement, capped per run like the other clean-up jobs, with a pause
+// between two batches so that senders get the write lock in between.
 const (
 	purgeBatch      = 500
 	purgeMaxBatches = 200
+	purgeYield      = 10 * time.Millisecond
 )
 
 // bindRetentionPurge schedules the purge every 10 minutes.
@@ -194,7 +196,7 @@ func (m *Messaging) PurgeDeletedBodies() (int64, error) {
 	q := m.app.DB().NewQuery(`DELETE FROM ` + deletedBodiesTable + ` WHERE message IN (
 			SELECT message FROM ` + deletedBodiesTable + ` WHERE purge_after <= {:now} LIMIT {:n})`).
 		Bind(dbx.Params{"now": m.clock().UTC().Format(types.DefaultDateLayout), "n": purgeBatch})
-	return inBatches(q, purgeBatch, purgeMaxBatches)
+	return inBatches(q, purgeBatch, purgeMaxBatches, purgeYield)
 }
 
 // purgeDeletedCommand is "messaging purge-deleted": the purge job, now and
