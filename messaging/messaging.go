@@ -125,9 +125,9 @@ type Config struct {
 	// ReportContext is how many messages before and after a reported one
 	// its sealed evidence keeps (reports_evidence.go). Default 5, at most 50.
 	ReportContext int
-	// Retention holds the defaults for deleted messages and deleted users'
-	// messages (retention.go).
-	Retention RetentionConfig
+	// Privacy holds the defaults for deleted messages, deleted users'
+	// messages (retention.go) and staff oversight (oversight.go).
+	Privacy PrivacyConfig
 
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
@@ -161,6 +161,8 @@ type Messaging struct {
 	notify *notifier
 	// fanOut counts messages into big threads' unread counts (fanout.go).
 	fanOut *stepWorker
+	// purges finishes purged conversations (oversight_purge.go).
+	purges *stepWorker
 	// chans are the notification channels besides email (channels.go).
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
@@ -182,6 +184,8 @@ type Messaging struct {
 	onRequestAccepted, onRequestDeclined *hook.Hook[*RequestEvent]
 	onBlock                              *hook.Hook[*BlockEvent]
 	onUnblock                            *hook.Hook[*BlockEvent]
+	// onThreadPurged: oversight_purge.go.
+	onThreadPurged *hook.Hook[*PurgeEvent]
 	// onReportCreated and onReportHandled: reports.go.
 	onReportCreated, onReportHandled *hook.Hook[*ReportEvent]
 }
@@ -256,8 +260,8 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	if config.ReportContext == 0 {
 		config.ReportContext = 5
 	}
-	if err := config.Retention.check(); err != nil {
-		return nil, fmt.Errorf("messaging: Retention: %w", err)
+	if err := config.Privacy.check(); err != nil {
+		return nil, fmt.Errorf("messaging: Privacy: %w", err)
 	}
 	switch {
 	case !slices.Contains(reachModes(), config.WhoCanMessage):
@@ -300,6 +304,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onMemberLeft:      &hook.Hook[*MemberEvent]{},
 		onRequestAccepted: &hook.Hook[*RequestEvent]{},
 		onRequestDeclined: &hook.Hook[*RequestEvent]{},
+		onThreadPurged:    &hook.Hook[*PurgeEvent]{},
 		onBlock:           &hook.Hook[*BlockEvent]{},
 		onUnblock:         &hook.Hook[*BlockEvent]{},
 		onReportCreated:   &hook.Hook[*ReportEvent]{},
@@ -329,6 +334,8 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindRelationGuard()
 	m.bindNotifyHooks()
 	m.bindFanOutHooks()
+	m.bindPurges()
+	m.bindOversight()
 	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{

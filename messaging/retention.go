@@ -31,7 +31,7 @@ import (
 // purge time. Created by the retention migration.
 const deletedBodiesTable = "_messaging_deleted_bodies"
 
-// Deleted-user message modes (RetentionConfig.DeletedUserMessages).
+// Deleted-user message modes (PrivacyConfig.DeletedUserMessages).
 const (
 	// DeletedUserKeep keeps a deleted user's messages, shown as from a
 	// "Deleted user".
@@ -42,8 +42,8 @@ const (
 
 func deletedUserModes() []string { return []string{DeletedUserKeep, DeletedUserRemove} }
 
-// RetentionConfig are the defaults of the retention settings.
-type RetentionConfig struct {
+// PrivacyConfig are the defaults of the retention and oversight settings.
+type PrivacyConfig struct {
 	// DeletedRetentionDays keeps a soft-deleted message's body, hidden, for
 	// this many days before it is erased for good. 0 (the default): erased
 	// at once.
@@ -54,33 +54,41 @@ type RetentionConfig struct {
 	// DeletedUserMessages: what deleting a user does to their messages,
 	// DeletedUserKeep (the default) or DeletedUserRemove.
 	DeletedUserMessages string
+	// StaffNoticeDelayDays delays the "Staff viewed this conversation"
+	// notice (oversight.go). 0 (the default): at once.
+	StaffNoticeDelayDays int
 }
 
-// RetentionLimits are the retention settings in force.
-type RetentionLimits struct {
+// PrivacyLimits are the retention settings in force.
+type PrivacyLimits struct {
 	DeletedRetentionDays  int    `json:"deleted_retention_days"`
 	ModeratorsReadDeleted bool   `json:"moderators_read_deleted"`
 	DeletedUserMessages   string `json:"deleted_user_messages"`
+	StaffNoticeDelayDays  int    `json:"staff_view_notice_delay_days"`
 }
 
 // maxRetentionDays is the longest a deleted body may be kept: ten years.
 const maxRetentionDays = 3650
 
-func (c RetentionConfig) limits() RetentionLimits {
+func (c PrivacyConfig) limits() PrivacyLimits {
 	mode := c.DeletedUserMessages
 	if mode == "" {
 		mode = DeletedUserKeep
 	}
-	return RetentionLimits{
+	return PrivacyLimits{
 		DeletedRetentionDays:  max(c.DeletedRetentionDays, 0),
 		ModeratorsReadDeleted: c.ModeratorsReadDeleted,
 		DeletedUserMessages:   mode,
+		StaffNoticeDelayDays:  max(c.StaffNoticeDelayDays, 0),
 	}
 }
 
-func (c RetentionConfig) check() error {
+func (c PrivacyConfig) check() error {
 	if c.DeletedRetentionDays > maxRetentionDays {
 		return validation.NewError("validation_messaging_retention", "DeletedRetentionDays is at most 3650")
+	}
+	if c.StaffNoticeDelayDays > maxNoticeDelayDays {
+		return validation.NewError("validation_messaging_retention", "StaffNoticeDelayDays is at most 365")
 	}
 	if c.DeletedUserMessages != "" && c.DeletedUserMessages != DeletedUserKeep && c.DeletedUserMessages != DeletedUserRemove {
 		return validation.NewError("validation_messaging_retention", `DeletedUserMessages must be "keep" or "remove"`)
@@ -101,6 +109,8 @@ var (
 	}}
 	deletedUserMessagesSetting = choiceSetting("deleted_user_messages", deletedUserModes(),
 		func(l *Limits) *string { return &l.DeletedUserMessages })
+	staffNoticeDelaySetting = limitSetting("staff_view_notice_delay_days", maxNoticeDelayDays,
+		func(l *Limits) *int { return &l.StaffNoticeDelayDays })
 )
 
 // keepDeletedBody stores the body a soft delete is erasing, inside the

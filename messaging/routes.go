@@ -69,6 +69,7 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.PATCH("/preferences", m.handleSetPreferences)
 	g.GET("/options", m.handleOptions)
 	m.bindReportRoutes(se, g) // routes_reports.go
+	m.bindOversightRoutes(se) // oversight.go
 	return se.Next()
 }
 

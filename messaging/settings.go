@@ -65,7 +65,7 @@ type Limits struct {
 	ReportsPerHour int `json:"reports_per_hour"`
 	ReportContext  int `json:"report_context_messages"`
 	// Retention of deleted messages (retention.go).
-	RetentionLimits
+	PrivacyLimits
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -118,6 +118,7 @@ var settings = []setting{
 	retentionDaysSetting,
 	moderatorsReadDeletedSetting,
 	deletedUserMessagesSetting,
+	staffNoticeDelaySetting,
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -201,7 +202,7 @@ func (m *Messaging) defaultLimits() Limits {
 		AntiSpamLimits:     m.config.AntiSpam.limits(),
 		ReportsPerHour:     max(m.config.ReportsPerHour, 0),
 		ReportContext:      m.config.ReportContext,
-		RetentionLimits:    m.config.Retention.limits(),
+		PrivacyLimits:      m.config.Privacy.limits(),
 	}
 }
 
