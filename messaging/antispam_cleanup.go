@@ -34,5 +34,5 @@ func (m *Messaging) deleteExpiredCounters(batch int) (int64, error) {
 	q := m.app.DB().NewQuery(`DELETE FROM ` + rateTable + ` WHERE id IN (
 			SELECT id FROM ` + rateTable + ` WHERE expires <= {:now} LIMIT {:n})`).
 		Bind(dbx.Params{"now": m.clock().Unix(), "n": batch})
-	return inBatches(q, batch, rateCleanupMaxBatches)
+	return inBatches(q, batch, rateCleanupMaxBatches, 0)
 }

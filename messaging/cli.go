@@ -19,6 +19,6 @@ func (m *Messaging) newCommand() *cobra.Command {
 		Use:   "messaging",
 		Short: "Private messaging tools",
 	}
-	cmd.AddCommand(m.recountCommand())
+	cmd.AddCommand(m.recountCommand(), m.purgeDeletedCommand(), m.purgeCommand())
 	return cmd
 }

@@ -37,5 +37,5 @@ func (m *Messaging) clearOldClientKeys(batch int) (int64, error) {
 			SELECT id FROM messages INDEXED BY ` + clientKeyCreatedIndex + `
 			WHERE client_key != '' AND created < {:cutoff} ORDER BY created LIMIT {:n})`).
 		Bind(dbx.Params{"cutoff": types.NowDateTime().Add(-clientKeyTTL).String(), "n": batch})
-	return inBatches(q, batch, clientKeyMaxBatches)
+	return inBatches(q, batch, clientKeyMaxBatches, 0)
 }

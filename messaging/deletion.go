@@ -32,9 +32,11 @@ import (
 // relation every read rule relies on. Every other lookup, ours and the
 // walk's, uses an index (threads.created_by has one for this).
 //
-// What a deleted user leaves behind:
+// What a deleted user leaves behind (the README has the table):
 //   - their messages stay, readable to the other members, with author ""
 //     and author_deleted set: "from a deleted user", not a system note;
+//     or, when the deleted_user_messages setting is "remove", as deleted
+//     messages (deleted_user_messages.go);
 //   - their unread messages keep counting for the others (they are real
 //     messages nobody has read yet), so no one's count changes and Recount
 //     (expectedUnreadSQL) counts them too;
@@ -59,6 +61,11 @@ func (m *Messaging) bindDeletionHooks() {
 // as one transaction: all of it, or none of it.
 func (m *Messaging) clearDeletedUser(e *core.RecordEvent) error {
 	return inRecordTransaction(e, func(tx core.App) error {
+		if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameMessages); err == nil {
+			if err := m.removeMessagesOf(tx, e.Record.Id); err != nil {
+				return fmt.Errorf("messaging: removing the messages of deleted user %s: %w", e.Record.Id, err)
+			}
+		}
 		threads, err := clearUserReferences(tx, e.Record)
 		if err != nil {
 			return fmt.Errorf("messaging: clearing the references to deleted user %s: %w", e.Record.Id, err)
@@ -107,6 +114,24 @@ func clearUserReferences(tx core.App, user *core.Record) (threads []string, err 
 			"DELETE FROM " + CollectionNameFirstContacts + " WHERE sender = {:user}",
 			"DELETE FROM " + CollectionNameFirstContacts + " WHERE recipient = {:user}",
 		}
+	}
+	// Reports keep their sealed evidence (a purge decides about that);
+	// the user's own ids leave the reports, and their suspension goes
+	// (reports.go, suspension.go). Audit rows stay as written.
+	if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameReports); err == nil {
+		budget = append(budget,
+			"UPDATE "+CollectionNameReports+" SET reporter = '' WHERE reporter = {:user}",
+			"UPDATE "+CollectionNameReports+" SET author = '' WHERE author = {:user}",
+			"DELETE FROM "+CollectionNameSuspensions+" WHERE user = {:user}",
+		)
+	}
+	// Their notifications waiting to go and their anti-spam counters
+	// (ids as text too) have no one left to be about.
+	if _, err := tx.FindCachedCollectionByNameOrId(CollectionNameNotifications); err == nil {
+		budget = append(budget, "DELETE FROM "+CollectionNameNotifications+" WHERE user = {:user}")
+	}
+	if tx.HasTable(rateTable) {
+		budget = append(budget, "DELETE FROM "+rateTable+" WHERE user = {:user}")
 	}
 	for _, q := range budget {
 		if _, err := db.NewQuery(q).Bind(p).Execute(); err != nil {

@@ -56,8 +56,13 @@
 // message_deletion.go, rendering bodies into html (plain or Markdown) is
 // format.go, editing a message and its earlier versions is editing.go,
 // attachments (limits, protected files, multipart sends) are
-// attachments.go and attachment_settings.go, and deleting a user is
-// deletion.go; the inbox is inbox.go; full-text search is search.go (its
+// attachments.go and attachment_settings.go, keeping deleted bodies for
+// the retention days (and the moderators' read of them) is retention.go
+// (schema_retention.go), superusers' oversight (the list, audited and
+// noticed reads, dashboard reads) is oversight.go and purging a
+// conversation oversight_purge.go (schema_oversight.go), background jobs
+// in batches run on worker.go's stepWorker, deleting a user is deletion.go and what it does
+// to their messages deleted_user_messages.go; the inbox is inbox.go; full-text search is search.go (its
 // index, an FTS5 table kept by triggers on messages, is schema_search.go);
 // what client filters may reach is relation_guard.go; the site
 // owner's limits are settings.go (the few that clients read, options.go)

@@ -253,17 +253,26 @@ func (m *Messaging) isModerator(viewer *core.Record) bool {
 }
 
 // Versions returns the earlier bodies of a message, oldest first, to a
-// moderator (a holder of one of the moderator roles) or a superuser.
-// Errors: ErrNotFound for everyone else, and for an unknown message.
+// superuser, or to a moderator (a holder of one of the moderator roles)
+// who is a current member of its conversation: a moderator's role opens
+// no conversation they are not in (reports carry the versions of what was
+// reported). Errors: ErrNotFound for everyone else, and for an unknown
+// message.
 func (m *Messaging) Versions(viewer *core.Record, messageID string) ([]MessageVersion, error) {
 	if !m.isModerator(viewer) {
 		return nil, errNotFound()
 	}
-	if _, err := m.app.FindRecordById(CollectionNameMessages, messageID); err != nil {
+	msg, err := m.app.FindRecordById(CollectionNameMessages, messageID)
+	if err != nil {
 		return nil, errNotFound()
 	}
+	if !viewer.IsSuperuser() {
+		if ok, err := isCurrentMember(m.app, msg.GetString("thread"), viewer.Id); err != nil || !ok {
+			return nil, errNotFound()
+		}
+	}
 	out := []MessageVersion{}
-	err := m.app.DB().NewQuery(`SELECT id, message, body, html, editor, created FROM message_versions
+	err = m.app.DB().NewQuery(`SELECT id, message, body, html, editor, created FROM message_versions
 		WHERE message = {:msg} ORDER BY created, rowid`).Bind(dbx.Params{"msg": messageID}).All(&out)
 	if err != nil {
 		return nil, err

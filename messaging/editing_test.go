@@ -313,8 +313,19 @@ func TestEdit_Versions(t *testing.T) {
 		worldCase("left member → 404", func(f *fixture, w world) tests.ApiScenario {
 			return expect(get(f, "carol", build(f, w)), 404, []string{notFoundBody}, hidden...)
 		}),
-		worldCase("moderator → 200, oldest first", func(f *fixture, w world) tests.ApiScenario {
-			return expect(get(f, "admin", build(f, w)), 200, []string{
+		worldCase("moderator, not a member → 404", func(f *fixture, w world) tests.ApiScenario {
+			return expect(get(f, "admin", build(f, w)), 404, []string{notFoundBody}, hidden...)
+		}),
+		worldCase("moderator who left → 404", func(f *fixture, w world) tests.ApiScenario {
+			id := build(f, w)
+			f.must(f.pm.AddMembers(f.id("alice"), w.group, []string{f.id("admin")}))
+			f.must(f.pm.Leave(f.id("admin"), w.group))
+			return expect(get(f, "admin", id), 404, []string{notFoundBody}, hidden...)
+		}),
+		worldCase("moderator and member → 200, oldest first", func(f *fixture, w world) tests.ApiScenario {
+			id := build(f, w)
+			f.must(f.pm.AddMembers(f.id("alice"), w.group, []string{f.id("admin")}))
+			return expect(get(f, "admin", id), 200, []string{
 				`"body":"` + bodyGroupAlice + `","html":"<p>` + bodyGroupAlice + `</p>","editor":"` + f.id("alice") + `"`,
 				`},{"id":`, `"body":"second","html":"<p>second</p>"`,
 			}, `"body":"third"`)
@@ -325,10 +336,12 @@ func TestEdit_Versions(t *testing.T) {
 		worldCase("moderator, unknown message → 404", func(f *fixture, w world) tests.ApiScenario {
 			return expect(get(f, "admin", "nosuchmessage12"), 404, []string{notFoundBody})
 		}),
-		worldCase("moderator, message never edited → 200, none", func(f *fixture, w world) tests.ApiScenario {
+		worldCase("moderator and member, message never edited → 200, none", func(f *fixture, w world) tests.ApiScenario {
+			f.must(f.pm.AddMembers(f.id("alice"), w.group, []string{f.id("admin")}))
 			return expect(get(f, "admin", w.groupBob.Id), 200, []string{`{"items":[]}`})
 		}),
-		worldCase("no moderator roles in the settings: admin → 404", func(f *fixture, w world) tests.ApiScenario {
+		worldCase("no moderator roles in the settings: admin, a member → 404", func(f *fixture, w world) tests.ApiScenario {
+			f.must(f.pm.AddMembers(f.id("alice"), w.group, []string{f.id("admin")}))
 			f.setting("moderator_roles", []string{})
 			return expect(get(f, "admin", build(f, w)), 404, []string{notFoundBody}, hidden...)
 		}),

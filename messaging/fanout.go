@@ -3,12 +3,10 @@ package messaging
 import (
 	"database/sql"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
@@ -183,95 +181,18 @@ func (m *Messaging) announceCounted(r fanOutRange) {
 	}
 }
 
-// fanOutWorker runs fanOutStep in the background: started by OnServe,
-// stopped (after the batch in progress) by OnTerminate, woken after each
-// commit that queued a job and every second, so jobs left by a crash or
-// a restart resume on start.
-type fanOutWorker struct {
-	app core.App
-	// counted is told, after each commit, whom a step counted.
-	counted func(fanOutRange)
-	wake    chan struct{}
-	// life guards quit and done, the running loop's channels.
-	life sync.Mutex
-	quit chan struct{}
-	done chan struct{}
-}
-
 // fanOutYield is the pause between two batches: the senders' turn at the
 // write lock.
 const fanOutYield = 5 * time.Millisecond
 
-func newFanOutWorker(app core.App, counted func(fanOutRange)) *fanOutWorker {
-	return &fanOutWorker{app: app, counted: counted, wake: make(chan struct{}, 1)}
-}
-
-// poke wakes the worker without ever blocking the caller.
-func (w *fanOutWorker) poke() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (w *fanOutWorker) start() {
-	w.life.Lock()
-	defer w.life.Unlock()
-	if w.quit != nil {
-		return
-	}
-	w.quit, w.done = make(chan struct{}), make(chan struct{})
-	go w.loop(w.quit, w.done)
-}
-
-func (w *fanOutWorker) stop() {
-	w.life.Lock()
-	defer w.life.Unlock()
-	if w.quit == nil {
-		return
-	}
-	close(w.quit)
-	<-w.done
-	w.quit, w.done = nil, nil
-}
-
-func (w *fanOutWorker) loop(quit, done chan struct{}) {
-	defer close(done)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		more, counted, err := fanOutStep(w.app)
-		if err != nil {
-			w.app.Logger().Error("messaging: counter fan-out", "error", err)
-		}
-		w.counted(counted)
-		wait := fanOutYield
-		if !more || err != nil {
-			wait = time.Hour // until poked or ticked
-		}
-		select {
-		case <-quit:
-			return
-		case <-w.wake:
-		case <-tick.C:
-		case <-time.After(wait):
-		}
-	}
-}
-
-// bindFanOutHooks starts and stops the worker with the app.
+// bindFanOutHooks runs the fan-out on a stepWorker (worker.go) with the
+// app's life: each step counts one batch, then tells the online members
+// it counted.
 func (m *Messaging) bindFanOutHooks() {
-	m.fanOut = newFanOutWorker(m.app, m.announceCounted)
-	m.app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
-		Id: "__messagingFanOutStart__", Func: func(e *core.ServeEvent) error {
-			m.fanOut.start()
-			return e.Next()
-		},
+	m.fanOut = newStepWorker(m.app, "counter fan-out", fanOutYield, func() (bool, error) {
+		more, counted, err := fanOutStep(m.app)
+		m.announceCounted(counted)
+		return more, err
 	})
-	m.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
-		Id: "__messagingFanOutStop__", Func: func(e *core.TerminateEvent) error {
-			m.fanOut.stop()
-			return e.Next()
-		},
-	})
+	m.fanOut.runWithApp(m.app, "FanOut")
 }

@@ -54,18 +54,34 @@ func (m *Messaging) validateMessageUpdate(e *core.RecordEvent) error {
 	return e.Next()
 }
 
+// applySoftDelete keeps the erased body when the site keeps deleted
+// bodies (retention.go) and takes the message out of the unread counts,
+// both in the deleting transaction.
 func (m *Messaging) applySoftDelete(e *core.RecordEvent) error {
-	if !(&Message{e.Record}).Deleted() || (&Message{e.Record.Original()}).Deleted() {
+	msg, old := &Message{e.Record}, &Message{e.Record.Original()}
+	if !msg.Deleted() || old.Deleted() {
 		return e.Next()
 	}
-	return m.withUncount(e)
+	return inRecordTransaction(e, func(tx core.App) error {
+		if err := m.keepDeletedBody(tx, msg, old, m.clock()); err != nil {
+			return err
+		}
+		return m.withUncount(e)
+	})
 }
 
+// applyHardDelete takes the message out of the unread counts, and its
+// kept body (if any) goes with the row.
 func (m *Messaging) applyHardDelete(e *core.RecordEvent) error {
-	if (&Message{e.Record}).Deleted() {
-		return e.Next()
-	}
-	return m.withUncount(e)
+	return inRecordTransaction(e, func(tx core.App) error {
+		if err := dropKeptBodies(tx, "message", e.Record.Id); err != nil {
+			return err
+		}
+		if (&Message{e.Record}).Deleted() {
+			return e.Next()
+		}
+		return m.withUncount(e)
+	})
 }
 
 func hideDeletedBody(e *core.RecordEnrichEvent) error {

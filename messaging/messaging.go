@@ -119,6 +119,16 @@ type Config struct {
 	// settings record overrides them.
 	AntiSpam AntiSpamConfig
 
+	// ReportsPerHour is how many reports a member may file per hour
+	// (reports.go). 0 means the default, 10; a negative value: no limit.
+	ReportsPerHour int
+	// ReportContext is how many messages before and after a reported one
+	// its sealed evidence keeps (reports_evidence.go). Default 5, at most 50.
+	ReportContext int
+	// Privacy holds the defaults for deleted messages, deleted users'
+	// messages (retention.go) and staff oversight (oversight.go).
+	Privacy PrivacyConfig
+
 	// RootCmd, when set, gets the "messaging" CLI command (see
 	// Messaging.Command). pocketbase.PocketBase exposes it as RootCmd.
 	RootCmd *cobra.Command
@@ -150,7 +160,9 @@ type Messaging struct {
 	// NotificationsOff.
 	notify *notifier
 	// fanOut counts messages into big threads' unread counts (fanout.go).
-	fanOut *fanOutWorker
+	fanOut *stepWorker
+	// purges finishes purged conversations (oversight_purge.go).
+	purges *stepWorker
 	// chans are the notification channels besides email (channels.go).
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
@@ -160,6 +172,10 @@ type Messaging struct {
 	unlimited sync.Map
 	// clock is the anti-spam limits' time (time.Now; tests set another).
 	clock func() time.Time
+	// moderating marks the transactions of moderators' actions, which may
+	// change messages that reports hold (moderation.go):
+	// *core.TxAppInfo -> struct{}.
+	moderating sync.Map
 
 	onMessageSent  *hook.Hook[*MessageEvent]
 	onThreadCreate *hook.Hook[*ThreadEvent]
@@ -168,6 +184,10 @@ type Messaging struct {
 	onRequestAccepted, onRequestDeclined *hook.Hook[*RequestEvent]
 	onBlock                              *hook.Hook[*BlockEvent]
 	onUnblock                            *hook.Hook[*BlockEvent]
+	// onThreadPurged: oversight_purge.go.
+	onThreadPurged *hook.Hook[*PurgeEvent]
+	// onReportCreated and onReportHandled: reports.go.
+	onReportCreated, onReportHandled *hook.Hook[*ReportEvent]
 }
 
 // MustRegister is like Register but panics on error.
@@ -234,6 +254,15 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.WhoCanMessage = ReachEveryone
 	}
 	antiSpamDefaults(&config.AntiSpam)
+	if config.ReportsPerHour == 0 {
+		config.ReportsPerHour = 10
+	}
+	if config.ReportContext == 0 {
+		config.ReportContext = 5
+	}
+	if err := config.Privacy.check(); err != nil {
+		return nil, fmt.Errorf("messaging: Privacy: %w", err)
+	}
 	switch {
 	case !slices.Contains(reachModes(), config.WhoCanMessage):
 		return nil, fmt.Errorf("messaging: WhoCanMessage must be one of %v, got %q", reachModes(), config.WhoCanMessage)
@@ -254,6 +283,8 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		return nil, fmt.Errorf("messaging: EmailNotifications must be one of %v, got %q", emailModes(), config.EmailNotifications)
 	case config.DigestHour < 0 || config.DigestHour > 23:
 		return nil, fmt.Errorf("messaging: DigestHour must be from 0 to 24, got %d", config.DigestHour)
+	case config.ReportContext < 1 || config.ReportContext > 50:
+		return nil, fmt.Errorf("messaging: ReportContext must be from 1 to 50, got %d", config.ReportContext)
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
@@ -273,8 +304,11 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		onMemberLeft:      &hook.Hook[*MemberEvent]{},
 		onRequestAccepted: &hook.Hook[*RequestEvent]{},
 		onRequestDeclined: &hook.Hook[*RequestEvent]{},
+		onThreadPurged:    &hook.Hook[*PurgeEvent]{},
 		onBlock:           &hook.Hook[*BlockEvent]{},
 		onUnblock:         &hook.Hook[*BlockEvent]{},
+		onReportCreated:   &hook.Hook[*ReportEvent]{},
+		onReportHandled:   &hook.Hook[*ReportEvent]{},
 		clock:             time.Now,
 	}
 
@@ -283,6 +317,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	}
 	m.bindSendingHooks()
 	m.bindMessageDeletionHooks()
+	m.bindRetentionPurge()
 	m.bindFormatHooks()
 	m.bindEditingHooks()
 	m.bindAttachmentHooks()
@@ -292,12 +327,15 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindLiveHooks()
 	m.bindBlockHooks()
 	m.bindBudgetHooks()
+	m.bindReportHooks()
 	m.bindRoleHooks()
 	m.bindDeletionHooks()
 	m.bindSettingsHooks()
 	m.bindRelationGuard()
 	m.bindNotifyHooks()
 	m.bindFanOutHooks()
+	m.bindPurges()
+	m.bindOversight()
 	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{

@@ -47,7 +47,8 @@ var reachSQL = `SELECT u.id, u.roles, u.created, COALESCE(p.messaging_off, FALSE
 		CASE WHEN u.id = {:sender} THEN 0
 			WHEN {:thread} != '' THEN CASE COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault}) WHEN '` + ReachNobody + `' THEN 2 ELSE 0 END
 			ELSE ` + reachGateSQL("u", "COALESCE(NULLIF(p.who_can_message, ''), {:reachDefault})") + ` END AS gate,
-		EXISTS (SELECT 1 FROM thread_members tr WHERE tr.thread = {:thread} AND tr.user = u.id AND tr.request != '') AS request
+		EXISTS (SELECT 1 FROM thread_members tr WHERE tr.thread = {:thread} AND tr.user = u.id AND tr.request != '') AS request,
+		u.id = {:sender} AND ` + suspendedSQL("u") + ` AS suspended
 	FROM users u LEFT JOIN messaging_preferences p ON p.user = u.id
 	WHERE u.id IN (SELECT value FROM json_each({:ids}))`
 
@@ -86,6 +87,7 @@ func (m *Messaging) reachAs(app core.App, sender string, recipients []string, th
 		Unreachable bool                    `db:"unreachable"`
 		Gate        int                     `db:"gate"`
 		Request     bool                    `db:"request"`
+		Suspended   bool                    `db:"suspended"` // suspension.go
 	}
 	ids := append([]string{sender}, recipients...)
 	err := app.DB().NewQuery(reachSQL).Bind(dbx.Params{"sender": sender, "ids": inParam(ids), "thread": thread,
@@ -96,6 +98,9 @@ func (m *Messaging) reachAs(app core.App, sender string, recipients []string, th
 	senderFound, refused, waiting, found, exempt := false, false, false, 0, false
 	for _, r := range rows {
 		if r.ID == sender {
+			if r.Suspended {
+				return nil, who, errSuspended()
+			}
 			senderFound = true
 			who = senderRow{roles: r.Roles, created: r.Created.Time()}
 			exempt = m.exemptFromReach(r.Roles)

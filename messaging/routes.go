@@ -56,6 +56,8 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	// Outside the group: superusers read versions too.
 	se.Router.GET("/api/messaging/messages/{id}/versions", m.handleVersions).
 		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
+	se.Router.GET("/api/messaging/messages/{id}/deleted", m.handleReadDeleted).
+		Bind(apis.RequireAuth(CollectionNameUsers, core.CollectionNameSuperusers))
 	g.GET("/search", m.handleSearch)
 	g.GET("/unread", m.handleUnread)
 	g.GET("/export", m.handleExport)
@@ -66,6 +68,8 @@ func (m *Messaging) bindRoutes(se *core.ServeEvent) error {
 	g.GET("/preferences", m.handlePreferences)
 	g.PATCH("/preferences", m.handleSetPreferences)
 	g.GET("/options", m.handleOptions)
+	m.bindReportRoutes(se, g) // routes_reports.go
+	m.bindOversightRoutes(se) // oversight.go
 	return se.Next()
 }
 

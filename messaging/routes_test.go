@@ -50,6 +50,8 @@ func messagingRoutes() []route {
 		{"export", http.MethodGet, fixed("/api/messaging/export"), nil},
 		{"preferences", http.MethodGet, fixed("/api/messaging/preferences"), nil},
 		{"set preferences", http.MethodPatch, fixed("/api/messaging/preferences"), map[string]any{"messagingOff": true}},
+		{"report", http.MethodPost, fixed("/api/messaging/reports"), map[string]any{"thread": "x", "reason": "spam", "details": "sneaky"}},
+		{"my reports", http.MethodGet, fixed("/api/messaging/reports/mine"), nil},
 	}
 }
 

@@ -27,7 +27,8 @@ const (
 func pluginCollections() []string {
 	return []string{CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
 		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences,
-		CollectionNameMessageVersions, CollectionNameFanOuts}
+		CollectionNameMessageVersions, CollectionNameFanOuts,
+		CollectionNameReports, CollectionNameAudit, CollectionNameSuspensions}
 }
 
 // Thread kinds, the values of threads.kind.

@@ -60,6 +60,12 @@ type Limits struct {
 	WhoCanMessage string `json:"who_can_message"`
 	// Anti-spam (antispam.go): exempt roles and limits, 0 meaning off.
 	AntiSpamLimits
+	// Reports (reports.go): per member and hour (0: no limit), and the
+	// messages sealed on each side of a reported one.
+	ReportsPerHour int `json:"reports_per_hour"`
+	ReportContext  int `json:"report_context_messages"`
+	// Retention of deleted messages (retention.go).
+	PrivacyLimits
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -107,6 +113,12 @@ var settings = []setting{
 	limitSetting("new_account_max_recipients", 1000, func(l *Limits) *int { return &l.NewAccountMaxRecipients }),
 	limitSetting("messages_per_minute", 99999, func(l *Limits) *int { return &l.MessagesPerMinute }),
 	limitSetting("new_people_per_week", 10000, func(l *Limits) *int { return &l.NewPeoplePerWeek }),
+	limitSetting("reports_per_hour", 99999, func(l *Limits) *int { return &l.ReportsPerHour }),
+	intSetting("report_context_messages", 1, 50, func(l *Limits) *int { return &l.ReportContext }),
+	retentionDaysSetting,
+	moderatorsReadDeletedSetting,
+	deletedUserMessagesSetting,
+	staffNoticeDelaySetting,
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -188,6 +200,9 @@ func (m *Messaging) defaultLimits() Limits {
 		WebhookIncludeText: m.config.WebhookIncludeText,
 		WhoCanMessage:      m.config.WhoCanMessage,
 		AntiSpamLimits:     m.config.AntiSpam.limits(),
+		ReportsPerHour:     max(m.config.ReportsPerHour, 0),
+		ReportContext:      m.config.ReportContext,
+		PrivacyLimits:      m.config.Privacy.limits(),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/dbx"
 )
@@ -66,7 +67,9 @@ func escapeLike(s string) string {
 // changes fewer than batch rows or maxRuns ran, and returns the rows
 // changed in all: each run its own short write, so a clean-up job never
 // holds the write lock long, and a cap per call (the next call goes on).
-func inBatches(q *dbx.Query, batch, maxRuns int) (int64, error) {
+// pause, when not 0, is a wait between two runs: the senders' turn at the
+// write lock when many runs follow each other.
+func inBatches(q *dbx.Query, batch, maxRuns int, pause time.Duration) (int64, error) {
 	var total int64
 	for range maxRuns {
 		res, err := q.Execute()
@@ -78,6 +81,7 @@ func inBatches(q *dbx.Query, batch, maxRuns int) (int64, error) {
 		if n < int64(batch) {
 			break
 		}
+		time.Sleep(pause)
 	}
 	return total, nil
 }

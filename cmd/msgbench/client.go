@@ -199,7 +199,12 @@ type stats struct {
 // With pace > 0 each worker starts a request every pace (open loop, the
 // workers staggered), for a fixed offered rate of conc/pace per second.
 func load(ctx context.Context, conc int, d, pace time.Duration, fn func(ctx context.Context, worker, i int) error) stats {
-	warm := min(d/5, 2*time.Second)
+	return loadWarm(ctx, conc, min(d/5, 2*time.Second), d, pace, fn)
+}
+
+// loadWarm is load with the warm-up given. A request that ends after ctx
+// is cancelled (the measure was cut short) counts neither way.
+func loadWarm(ctx context.Context, conc int, warm, d, pace time.Duration, fn func(ctx context.Context, worker, i int) error) stats {
 	start := time.Now()
 	from, end := start.Add(warm), start.Add(warm+d)
 	lats := make([][]time.Duration, conc)
@@ -219,6 +224,9 @@ func load(ctx context.Context, conc int, d, pace time.Duration, fn func(ctx cont
 					return
 				}
 				err := fn(ctx, w, i)
+				if ctx.Err() != nil {
+					return
+				}
 				if t0.Before(from) {
 					continue
 				}

@@ -66,8 +66,11 @@ type config struct {
 	// ExportOnly seeds one conversation of 100,000 messages (small:
 	// 5,000) and measures one member's export of it (export.go).
 	ExportOnly bool
-	Out        io.Writer // the table; nil means stdout
-	Log        io.Writer // progress; nil means stderr
+	// PurgeOnly seeds the first dataset only and measures sends without
+	// and during a purge of deleted message bodies (purge.go).
+	PurgeOnly bool
+	Out       io.Writer // the table; nil means stdout
+	Log       io.Writer // progress; nil means stderr
 }
 
 // plan is what a size runs.
@@ -110,6 +113,7 @@ func main() {
 	flag.BoolVar(&cfg.NotifyOnly, "notify-only", false, "seed only the first dataset and run only the notification measures on it")
 	flag.BoolVar(&cfg.AntiSpamOnly, "antispam-only", false, "seed only the first dataset and run only the send measures with the anti-spam checks off and on")
 	flag.BoolVar(&cfg.ExportOnly, "export-only", false, "seed one conversation of 100,000 messages (small: 5,000) and measure a member's export of it: time, size, server memory")
+	flag.BoolVar(&cfg.PurgeOnly, "purge-only", false, "seed only the first dataset and measure send p99 without and during a purge of 100,000 deleted message bodies (small: 5,000)")
 	flag.IntVar(&cfg.NotifyRounds, "notify-rounds", 0, "rounds of the notification measures, each off then on (default 1 small, 2 full)")
 	flag.Parse()
 
@@ -193,7 +197,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	if cfg.ExportOnly {
 		p.Datasets = []dataset{exportDataset(cfg.Size)}
 	}
-	if cfg.NotifyOnly || cfg.AntiSpamOnly {
+	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.PurgeOnly {
 		// The first dataset: the measures need users (full: 10,000), not
 		// a million messages.
 		p.Datasets = p.Datasets[:1]
@@ -208,7 +212,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		}
 	}
 	rep.Goals = goals(rep, p)
-	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.ExportOnly {
+	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.ExportOnly || cfg.PurgeOnly {
 		// The seeding goal is the full set's (1,000,000 messages).
 		rep.Goals = slices.DeleteFunc(rep.Goals, func(g Goal) bool { return strings.HasPrefix(g.Goal, "seeding") })
 	}
@@ -341,6 +345,20 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 		add(ref)
 		add(withRef(measure("send", send(nil)), ref))
 		return measureAntiSpam(ctx, a, func() Result { return measure("send", send(nil)) }, add)
+	}
+	if cfg.PurgeOnly {
+		// The purge's measure has no warm-up: the purge may be over in
+		// a few seconds, and the senders are warm from the first.
+		sendFor := func(c context.Context, d time.Duration) Result {
+			warm := time.Duration(0)
+			if c == ctx {
+				warm = min(d/5, 2*time.Second)
+			}
+			st := loadWarm(c, cfg.Conc, warm, d, 0, send(nil))
+			return Result{Measure: "send", Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
+				Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+		}
+		return measurePurge(ctx, cfg, bin, dir, dataDir, sendFor, add, logf)
 	}
 
 	// Reads first, then writes (which add a little data).

@@ -106,6 +106,9 @@ func goals(rep *Report, p plan) []Goal {
 	addGoal := func(goal, target, measured string, met bool) {
 		gs = append(gs, Goal{Goal: goal, Target: target, Measured: measured, Met: met})
 	}
+	if g, ok := purgeGoal(rep, small); ok {
+		gs = append(gs, g)
+	}
 	if s, c := find(rep, "send", large, 0), find(rep, "create(ref)", large, 0); s != nil && c != nil {
 		addGoal("send throughput vs bare create", "≥ 0.8×",
 			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s)", s.RatioRPS, s.RPS, c.RPS), s.RatioRPS >= 0.8)
