@@ -105,3 +105,28 @@ func TestReports_UserDeletion(t *testing.T) {
 		}
 	}
 }
+
+// The reports migration goes down (collections and settings fields gone)
+// and up again, and reports work as before.
+func TestSchema_ReportsDownUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	w := f.world()
+	f.report("alice", w.groupBob.Id)
+	f.must(f.app.RunInTransaction(messaging.MigrateReportsDownForTest))
+	for _, c := range []string{messaging.CollectionNameReports, messaging.CollectionNameAudit, messaging.CollectionNameSuspensions} {
+		if _, err := f.app.FindCollectionByNameOrId(c); err == nil {
+			t.Errorf("down left %s", c)
+		}
+	}
+	settings, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameSettings)
+	f.must(err)
+	if settings.Fields.GetByName("reports_per_hour") != nil || settings.Fields.GetByName("report_context_messages") != nil {
+		t.Error("down left the report settings")
+	}
+	f.must(f.app.RunInTransaction(messaging.MigrateReportsUpForTest))
+	r := f.report("alice", w.groupBob.Id)
+	sealedOK(t, f.reportRow(r.ID), bodyGroupBob)
+	f.send("bob", w.group, "still sending")
+}
