@@ -89,4 +89,11 @@
 // the membership schema_bulk.go; the read-state statements they share with
 // MarkRead and MarkUnread, and mark-all-read, bulk_read.go), a member's
 // export as streamed JSON is export.go, and their routes routes_bulk.go.
+// Reports are reports.go (filing one, the hold on reported messages),
+// reports_evidence.go (the sealed evidence and the views of a report) and
+// reports_notify.go (telling moderators and reporters); what moderators
+// do with them, and the audit trail, is moderation.go, a member's
+// suspension suspension.go (checked in the reach query, permissions.go);
+// their routes are routes_reports.go and their collections
+// schema_reports.go.
 package messaging

@@ -97,26 +97,23 @@ func (m *Messaging) HandleReport(actor *core.Record, reportID, action, reason st
 			return err
 		}
 		m.moderate(tx)
+		rep := &Report{report}
 		switch action {
 		case ActionDelete:
-			if err := moderatorDelete(tx, report.GetString("message")); err != nil {
+			if err := moderatorDelete(tx, rep.Message()); err != nil {
 				return err
 			}
 		case ActionSuspend:
-			if err := m.suspend(tx, actor, report.GetString("author"), report.Id, reason); err != nil {
+			if err := m.suspend(tx, actor, rep.Author(), report.Id, reason); err != nil {
 				return err
 			}
 		}
-		report.Set("state", state)
-		report.Set("outcome", outcome)
-		report.Set("handled_by", actorID(actor))
-		report.Set("handled_at", dateTime(m.clock()))
+		rep.SetHandled(state, outcome, actorID(actor), dateTime(m.clock()))
 		if err := tx.Save(report); err != nil {
 			return err
 		}
-		return writeAudit(tx, actor, "report."+action, CollectionNameReports, report.Id, report.GetString("thread"), reason,
-			map[string]any{"state": state, "outcome": outcome, "message": report.GetString("message"),
-				"author": report.GetString("author")})
+		return writeAudit(tx, actor, "report."+action, CollectionNameReports, report.Id, rep.Thread(), reason,
+			map[string]any{"state": state, "outcome": outcome, "message": rep.Message(), "author": rep.Author()})
 	})
 	if err != nil {
 		return nil, err
@@ -127,8 +124,9 @@ func (m *Messaging) HandleReport(actor *core.Record, reportID, action, reason st
 }
 
 // mayHandle checks that actor may apply action to report now.
-func (m *Messaging) mayHandle(actor, report *core.Record, action string) error {
-	state := report.GetString("state")
+func (m *Messaging) mayHandle(actor, record *core.Record, action string) error {
+	report := &Report{record}
+	state := report.State()
 	switch {
 	case state == ReportDismissed || state == ReportActioned:
 		return errInvalid("action", "report_closed", "This report was already handled.")
@@ -136,11 +134,11 @@ func (m *Messaging) mayHandle(actor, report *core.Record, action string) error {
 		return errForbidden("This report was escalated to the site's administrators.")
 	case state == ReportEscalated && action == ActionEscalate:
 		return errInvalid("action", "report_escalated", "This report is already escalated.")
-	case actor != nil && !actor.IsSuperuser() && (report.GetString("author") == actor.Id || report.GetString("reporter") == actor.Id):
+	case actor != nil && !actor.IsSuperuser() && (report.Author() == actor.Id || report.Reporter() == actor.Id):
 		return errForbidden("Another moderator must handle a report you are part of.")
-	case action == ActionDelete && report.GetString("message") == "":
+	case action == ActionDelete && report.Message() == "":
 		return errInvalid("action", "no_message", "A conversation report has no single message to delete.")
-	case action == ActionSuspend && report.GetString("author") == "":
+	case action == ActionSuspend && report.Author() == "":
 		return errInvalid("action", "no_author", "This report names no member to suspend.")
 	}
 	return nil

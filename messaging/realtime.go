@@ -26,6 +26,8 @@ import (
 //
 //	request   {thread, state, totals}            you accepted or declined a request (any device)
 //	bulk      {action, threads, totals}          a bulk action or read-all of yours changed threads (bulk.go)
+//	report    {report, reason, created}           a new report (moderators online; reports_notify.go)
+//	report    {report, state, outcome, summary}   a moderator acted on your report
 //
 // totals is {threads, messages, requests}, the same as GET /api/messaging/unread.
 //

@@ -14,6 +14,7 @@ var (
 	_ core.RecordProxy = (*Membership)(nil)
 	_ core.RecordProxy = (*Message)(nil)
 	_ core.RecordProxy = (*Block)(nil)
+	_ core.RecordProxy = (*Report)(nil)
 )
 
 // Thread is a record of the threads collection.
@@ -228,3 +229,39 @@ func (b *Block) SetUser(id string) { b.Set("user", id) }
 
 // SetBlocked sets who is blocked.
 func (b *Block) SetBlocked(id string) { b.Set("blocked", id) }
+
+// Report is a record of messaging_reports (reports.go).
+type Report struct{ *core.Record }
+
+// ProxyRecord implements [core.RecordProxy].
+func (r *Report) ProxyRecord() *core.Record { return r.Record }
+
+// SetProxyRecord implements [core.RecordProxy].
+func (r *Report) SetProxyRecord(rec *core.Record) { r.Record = rec }
+
+// Reporter is who filed it ("" once their account is deleted).
+func (r *Report) Reporter() string { return r.GetString("reporter") }
+
+// Message is the reported message, "" for a whole conversation.
+func (r *Report) Message() string { return r.GetString("message") }
+
+// Thread is the reported conversation.
+func (r *Report) Thread() string { return r.GetString("thread") }
+
+// Author is the reported member ("" for nobody in particular).
+func (r *Report) Author() string { return r.GetString("author") }
+
+// State is ReportOpen, ReportDismissed, ReportActioned or ReportEscalated.
+func (r *Report) State() string { return r.GetString("state") }
+
+// Outcome is one of the Outcome constants, "" while open.
+func (r *Report) Outcome() string { return r.GetString("outcome") }
+
+// SetHandled records a moderator's action: the new state and outcome, by
+// whom ("" for server code) and when.
+func (r *Report) SetHandled(state, outcome, by, at string) {
+	r.Set("state", state)
+	r.Set("outcome", outcome)
+	r.Set("handled_by", by)
+	r.Set("handled_at", at)
+}

@@ -137,7 +137,8 @@ func readEvidence(r *core.Record) (Evidence, bool) {
 }
 
 // ReporterView is a report as its reporter sees it: their own words and
-// the state, never the evidence nor who handled it. Outcome is "" while
+// the state, never the evidence nor who handled it; Reviewed is when it
+// was resolved. Outcome is "" while
 // unresolved, "dismissed", "message_deleted" or "action_taken" (a
 // suspension is the author's business).
 type ReporterView struct {
@@ -156,7 +157,7 @@ type ReporterView struct {
 func reporterView(r *core.Record) ReporterView {
 	v := ReporterView{ID: r.Id, Message: r.GetString("message"), Thread: r.GetString("thread"),
 		Reason: r.GetString("reason"), Details: r.GetString("details"), State: r.GetString("state"),
-		Created: r.GetString("created"), Reviewed: r.GetString("handled_at")}
+		Created: r.GetString("created")}
 	switch v.State {
 	case ReportOpen:
 		v.Summary = "Your report was received."
@@ -164,7 +165,7 @@ func reporterView(r *core.Record) ReporterView {
 		v.Summary = "Your report is being reviewed."
 	default:
 		v.Summary = "Your report was reviewed."
-		v.Outcome = r.GetString("outcome")
+		v.Outcome, v.Reviewed = r.GetString("outcome"), r.GetString("handled_at")
 		if v.Outcome == OutcomeSuspended {
 			v.Outcome = "action_taken"
 		}
@@ -190,7 +191,7 @@ type ModeratorReport struct {
 	Created        string    `json:"created"`
 	Evidence       *Evidence `json:"evidence,omitzero"`
 	EvidenceHash   string    `json:"evidenceHash,omitzero"`
-	EvidenceIntact bool      `json:"evidenceIntact,omitzero"`
+	EvidenceIntact *bool     `json:"evidenceIntact,omitzero"`
 }
 
 func moderatorReport(r *core.Record, withEvidence bool) ModeratorReport {
@@ -200,7 +201,7 @@ func moderatorReport(r *core.Record, withEvidence bool) ModeratorReport {
 		HandledBy: r.GetString("handled_by"), HandledAt: r.GetString("handled_at"), Created: r.GetString("created")}
 	if withEvidence {
 		ev, ok := readEvidence(r)
-		v.Evidence, v.EvidenceHash, v.EvidenceIntact = &ev, r.GetString("evidence_hash"), ok
+		v.Evidence, v.EvidenceHash, v.EvidenceIntact = &ev, r.GetString("evidence_hash"), &ok
 	}
 	return v
 }

@@ -240,8 +240,18 @@ func TestReports_EvidenceSurvives(t *testing.T) {
 	sealedOK(t, after, bodyGroupBob)
 	v, err := f.pm.ModerationReport(f.users["admin"], r.ID)
 	f.must(err)
-	if !v.EvidenceIntact || v.Evidence == nil || len(v.Evidence.Messages) < 3 {
+	if v.EvidenceIntact == nil || !*v.EvidenceIntact || v.Evidence == nil || len(v.Evidence.Messages) < 3 {
 		t.Errorf("view %+v", v)
+	}
+
+	// Tampered with behind the plugin's back: the view says so.
+	_, err = f.app.DB().NewQuery(`UPDATE messaging_reports SET evidence = replace(evidence, 'bravo', 'b') WHERE id = {:id}`).
+		Bind(dbx.Params{"id": r.ID}).Execute()
+	f.must(err)
+	v, err = f.pm.ModerationReport(f.users["admin"], r.ID)
+	f.must(err)
+	if v.EvidenceIntact == nil || *v.EvidenceIntact {
+		t.Error("tampered evidence shown as intact")
 	}
 }
 

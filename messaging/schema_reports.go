@@ -58,7 +58,7 @@ func migrateReportsUp(app core.App) error {
 		&core.DateField{Name: "handled_at"},
 		&core.NumberField{Name: "seq_from", OnlyInt: true, Help: "First seq of the sealed window."},
 		&core.NumberField{Name: "seq_to", OnlyInt: true, Help: "Last seq of the sealed window."},
-		&core.JSONField{Name: "evidence", MaxSize: 2 << 20,
+		&core.JSONField{Name: "evidence", MaxSize: 64 << 20,
 			Help: "Sealed copy of the reported message, its earlier versions and its neighbours as they were; never changed."},
 		&core.TextField{Name: "evidence_hash", Max: 64, Help: "sha256 (hex) of the evidence's canonical JSON."},
 		&core.AutodateField{Name: "created", OnCreate: true},
