@@ -115,6 +115,14 @@ type Config struct {
 	// chose none (reach.go): ReachEveryone (the default), ReachContacts,
 	// ReachNobody or ReachRequests.
 	WhoCanMessage string
+	// RoleMessageRoles lists roles whose holders may message whole roles
+	// and recipient types and make announcements (roles_start.go).
+	// Default: none; superusers and Go code always may.
+	RoleMessageRoles []string
+	// RoleExpandThreshold is the member count above which a role or
+	// recipient type is added in the background (expansion.go). Default 100.
+	RoleExpandThreshold int
+
 	// AntiSpam holds the anti-spam limits' defaults (antispam.go); the
 	// settings record overrides them.
 	AntiSpam AntiSpamConfig
@@ -151,6 +159,10 @@ type Messaging struct {
 	notify *notifier
 	// fanOut counts messages into big threads' unread counts (fanout.go).
 	fanOut *fanOutWorker
+	// expansions adds big roles' members in the background (expansion.go);
+	// recipients are the registered recipient types (recipient_types.go).
+	expansions *expansionWorker
+	recipients recipientTypes
 	// chans are the notification channels besides email (channels.go).
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
@@ -230,6 +242,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.FanOutThreshold = 500
 	}
 	notifyDefaults(&config)
+	if config.RoleExpandThreshold == 0 {
+		config.RoleExpandThreshold = 100
+	}
 	if config.WhoCanMessage == "" {
 		config.WhoCanMessage = ReachEveryone
 	}
@@ -257,7 +272,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles, config.AntiSpam.TrustedRoles) {
+	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles, config.AntiSpam.TrustedRoles, config.RoleMessageRoles) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}
@@ -298,6 +313,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindRelationGuard()
 	m.bindNotifyHooks()
 	m.bindFanOutHooks()
+	m.bindExpansionHooks()
 	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{

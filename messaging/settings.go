@@ -60,6 +60,10 @@ type Limits struct {
 	WhoCanMessage string `json:"who_can_message"`
 	// Anti-spam (antispam.go): exempt roles and limits, 0 meaning off.
 	AntiSpamLimits
+	// Messages to roles (roles_start.go): who may send them, and the
+	// size above which a role is added in the background.
+	RoleMessageRoles    []string `json:"role_message_roles"`
+	RoleExpandThreshold int      `json:"role_expand_threshold"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -107,6 +111,8 @@ var settings = []setting{
 	limitSetting("new_account_max_recipients", 1000, func(l *Limits) *int { return &l.NewAccountMaxRecipients }),
 	limitSetting("messages_per_minute", 99999, func(l *Limits) *int { return &l.MessagesPerMinute }),
 	limitSetting("new_people_per_week", 10000, func(l *Limits) *int { return &l.NewPeoplePerWeek }),
+	rolesSetting("role_message_roles", func(l *Limits) *[]string { return &l.RoleMessageRoles }),
+	intSetting("role_expand_threshold", 1, 1000000, func(l *Limits) *int { return &l.RoleExpandThreshold }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -188,6 +194,9 @@ func (m *Messaging) defaultLimits() Limits {
 		WebhookIncludeText: m.config.WebhookIncludeText,
 		WhoCanMessage:      m.config.WhoCanMessage,
 		AntiSpamLimits:     m.config.AntiSpam.limits(),
+		// Messages to roles (roles_start.go).
+		RoleMessageRoles:    m.config.RoleMessageRoles,
+		RoleExpandThreshold: m.config.RoleExpandThreshold,
 	}
 }
 
