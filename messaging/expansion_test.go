@@ -18,7 +18,12 @@ import (
 // goes to the background. It returns the users who must
 // end up members: sam and every holder but dave and off.
 func expansionFixture(t testing.TB, n int) (*fixture, []string) {
-	f := newRoleFixture(t, messaging.Config{RoleExpandThreshold: 10})
+	return expansionFixtureWith(t, n, messaging.Config{RoleExpandThreshold: 10})
+}
+
+// expansionFixtureWith is expansionFixture with cfg.
+func expansionFixtureWith(t testing.TB, n int, cfg messaging.Config) (*fixture, []string) {
+	f := newRoleFixture(t, cfg)
 	f.giveRole("support", "bob", "carol", "dave", "off")
 	f.must(f.pm.Block(f.id("dave"), f.id("sam")))
 	want := append(f.seedRole("support", "sup", n), f.id("sam"), f.id("bob"), f.id("carol"))
@@ -140,6 +145,25 @@ func TestExpansion_ConcurrentPosts(t *testing.T) {
 	wantExpanded(t, f.app, f.pm, th.Id, want)
 }
 
+// A post whose counter fan-out (fanout.go) is still pending when the
+// expansion adds more members is counted once for them: in the count the
+// expansion gives them, not again by the fan-out.
+func TestExpansion_PendingFanOut(t *testing.T) {
+	t.Parallel()
+	f, want := expansionFixtureWith(t, 600, messaging.Config{RoleExpandThreshold: 10, FanOutThreshold: 3})
+	defer f.app.Cleanup()
+	th, _ := f.startRoles("sam", nil, messaging.StartOptions{Roles: []string{"support"}})
+	_, err := messaging.ExpansionStepForTest(f.pm, f.app)
+	f.must(err)
+	f.send("sam", th.Id, "pending-fan-out")
+	if fanOuts(t, f.app) != 1 {
+		t.Fatal("the post was counted at once; the test needs a pending fan-out")
+	}
+	f.must(messaging.DrainExpansionsForTest(f.pm))
+	f.must(messaging.DrainFanOutsForTest(f.app))
+	wantExpanded(t, f.app, f.pm, th.Id, want)
+}
+
 // A custom recipient type, registered from a test: small entries join at
 // once, big ones in the background, page by page.
 func TestRecipientType_Custom(t *testing.T) {
@@ -186,5 +210,31 @@ func TestExpansion_FailedJob(t *testing.T) {
 	f.must(err)
 	if job.GetString("state") != messaging.ExpansionFailed || job.GetString("error") == "" {
 		t.Errorf("job %s %q", job.GetString("state"), job.GetString("error"))
+	}
+}
+
+// A member added in the background who is online gets their new state
+// live (a "read" event with the message unread); someone outside the role
+// gets nothing.
+func TestExpansion_LiveEvent(t *testing.T) {
+	t.Parallel()
+	f, _ := expansionFixture(t, 600)
+	defer f.app.Cleanup()
+	srv := f.serve()
+	topics := []string{messaging.RealtimeTopic}
+	bob := f.connect(srv, "bob", topics...)
+	alice := f.connect(srv, "alice", topics...)
+	th, _ := f.startRoles("sam", nil, messaging.StartOptions{Roles: []string{"support"}})
+	for {
+		ev := bob.next(t, 10*time.Second)
+		if ev.Data["type"] == "read" && ev.Data["thread"] == th.Id {
+			if ev.Data["unread"] != float64(1) {
+				t.Errorf("bob's state: %v, want unread 1", ev.Data)
+			}
+			break
+		}
+	}
+	for _, ev := range alice.drain(300 * time.Millisecond) {
+		t.Errorf("alice received %q: %v", ev.Name, ev.Data)
 	}
 }
