@@ -103,8 +103,7 @@ func failExpansion(app core.App, id, why string) error {
 	return err
 }
 
-// drainExpansions runs every unfinished expansion to its end (tests,
-// the seed command).
+// drainExpansions runs every unfinished expansion to its end (tests).
 func (m *Messaging) drainExpansions() error {
 	for {
 		more, thread, added, finished, err := m.expansionStep(m.app)

@@ -11,3 +11,8 @@ func ExpansionStepForTest(m *Messaging, app core.App) (bool, error) {
 
 // DrainExpansionsForTest runs every unfinished role expansion to its end.
 func DrainExpansionsForTest(m *Messaging) error { return m.drainExpansions() }
+
+// RolesMigrationForTest returns the roles migration's up and down.
+func RolesMigrationForTest() [2]func(core.App) error {
+	return [2]func(core.App) error{migrateRolesUp, migrateRolesDown}
+}

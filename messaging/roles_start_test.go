@@ -123,3 +123,48 @@ func TestRoleSettings(t *testing.T) {
 	// Go callers may always: the setting only guards the HTTP API.
 	f.startRoles("alice", nil, opts)
 }
+
+// The roles migration comes down (no settings, no announcement field, no
+// job collection) and goes up again.
+func TestRolesMigration_DownAndUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	check := func(up bool) {
+		t.Helper()
+		threads, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameThreads)
+		f.must(err)
+		settings, err := f.app.FindCollectionByNameOrId(messaging.CollectionNameSettings)
+		f.must(err)
+		_, jobsErr := f.app.FindCollectionByNameOrId(messaging.CollectionNameExpansions)
+		if (threads.Fields.GetByName("announcement") != nil) != up || (jobsErr == nil) != up ||
+			(settings.Fields.GetByName("role_message_roles") != nil) != up || (settings.Fields.GetByName("role_expand_threshold") != nil) != up {
+			t.Errorf("up=%v: a field or the job collection (%v) is not as it should be", up, jobsErr)
+		}
+	}
+	check(true)
+	mig := messaging.RolesMigrationForTest()
+	f.must(mig[1](f.app))
+	check(false)
+	f.must(mig[0](f.app))
+	check(true)
+}
+
+// The job collection is the superusers': members neither list nor write it.
+func TestExpansions_SuperusersOnly(t *testing.T) {
+	t.Parallel()
+	url := recordsURL(messaging.CollectionNameExpansions, "")
+	runCases(t, []apiCase{
+		roleCase("member lists expansions → 403", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			return expect(f.as("sam", "GET", url, nil), 403, []string{onlySuperusers})
+		}),
+		roleCase("member creates an expansion → 403", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			body := map[string]any{"thread": "x", "type": "role", "key": "support", "state": "pending"}
+			return countIs(expect(f.as("sam", "POST", url, body), 403, []string{onlySuperusers}), messaging.CollectionNameExpansions, 0)
+		}),
+		roleCase("superuser lists expansions", messaging.Config{RoleExpandThreshold: 1}, func(f *fixture) tests.ApiScenario {
+			f.startRoles("sam", nil, messaging.StartOptions{Roles: []string{"support"}})
+			return expect(f.as("superuser", "GET", url, nil), 200, []string{`"totalItems":1`, `"state":"pending"`, `"key":"support"`})
+		}),
+	})
+}

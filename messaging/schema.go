@@ -27,7 +27,7 @@ const (
 func pluginCollections() []string {
 	return []string{CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
 		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences,
-		CollectionNameMessageVersions, CollectionNameFanOuts}
+		CollectionNameMessageVersions, CollectionNameFanOuts, CollectionNameExpansions}
 }
 
 // Thread kinds, the values of threads.kind.
