@@ -203,12 +203,12 @@ func (m *Messaging) mayUseType(t RecipientType, sender *core.Record) bool {
 // Name the role) or an entry of a registered type (MemberCount when the
 // type knows it).
 type RecipientSuggestion struct {
-	Type        string `json:"type"`
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	Username    string `json:"username"`
 	Avatar      string `json:"avatar"`
-	MemberCount int    `json:"memberCount,omitempty"`
+	Type        string `json:"type"`
+	MemberCount int    `json:"memberCount,omitzero"`
 }
 
 // RecipientSuggestions is Recipients with, for a user who may message

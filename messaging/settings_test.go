@@ -80,7 +80,7 @@ func TestSettings_RecordsAPI(t *testing.T) {
 		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest(),
 		MessageOrder: "oldest_first", ComposerPosition: "bottom",
 		NotifyDelaySeconds: 300, DigestHour: 8, EmailNotifications: messaging.EmailConversation,
-		WhoCanMessage: messaging.ReachEveryone}
+		WhoCanMessage: messaging.ReachEveryone, RoleExpandThreshold: 100}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {
 			who := "superuser"
