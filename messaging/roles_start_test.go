@@ -1,6 +1,7 @@
 package messaging_test
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 
@@ -167,4 +168,25 @@ func TestExpansions_SuperusersOnly(t *testing.T) {
 			return expect(f.as("superuser", "GET", url, nil), 200, []string{`"totalItems":1`, `"state":"pending"`, `"key":"support"`})
 		}),
 	})
+}
+
+// Role messages are staff messages: the anti-spam limits (here two new
+// people a week) don't stop them, nor do members' "who can message me"
+// modes; explicit recipients still follow the rules.
+func TestRoleStart_StaffMessages(t *testing.T) {
+	t.Parallel()
+	f := newRoleFixture(t, messaging.Config{AntiSpam: messaging.AntiSpamConfig{NewPeoplePerWeek: 2}})
+	defer f.app.Cleanup()
+	f.giveRole("support", "bob", "carol")
+	f.seedRole("support", "sup", 5)
+	f.must(f.pm.SetPreferences(f.id("bob"), messaging.Preferences{WhoCanMessage: messaging.ReachNobody}))
+	th, _ := f.startRoles("sam", nil, messaging.StartOptions{Roles: []string{"support"}})
+	if n := len(memberIDs(t, f.app, th.Id)); n != 8 {
+		t.Fatalf("%d members, want sam and 7 holders", n)
+	}
+	f.must(f.pm.SetPreferences(f.id("alice"), messaging.Preferences{WhoCanMessage: messaging.ReachNobody}))
+	_, _, err := f.pm.StartWith(f.id("sam"), []string{f.id("alice")}, "", "x", messaging.StartOptions{Roles: []string{"support"}})
+	if !errors.Is(err, messaging.ErrRefused) {
+		t.Errorf("explicit recipient who takes no messages: %v, want ErrRefused", err)
+	}
 }
