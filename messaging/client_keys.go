@@ -193,7 +193,22 @@ type SendOptions struct {
 	// from the anti-spam limits (antispam.go), for server code such as
 	// imports and bots. No HTTP request can set it.
 	SkipAntiSpam bool
+
+	// Roles, To and Announcement are for StartWith only (roles_start.go):
+	// every holder of these roles, these recipients of registered types,
+	// and whether only the sender and moderators may post. Send refuses
+	// them.
+	Roles        []string
+	To           []Recipient
+	Announcement bool
+	// checkRoles asks StartWith to check that the sender may use roles
+	// and types: set for HTTP requests; Go callers always may.
+	checkRoles bool
 }
+
+// StartOptions are the options of StartWith: SendOptions, whose Roles, To
+// and Announcement only a start uses.
+type StartOptions = SendOptions
 
 // SendWith is Send with options: a client key, files, or both.
 func (m *Messaging) SendWith(author, threadID, body string, opts SendOptions) (*core.Record, error) {
@@ -203,7 +218,13 @@ func (m *Messaging) SendWith(author, threadID, body string, opts SendOptions) (*
 	if err := checkClientKey(opts.ClientKey); err != nil {
 		return nil, err
 	}
+	if opts.hasGroupTargets() {
+		return nil, errInvalid("roles", "start_only", "Roles, recipient types and announcements start a conversation.")
+	}
 	msg, err := m.newMessageWith(m.app, threadID, author, body, opts)
+	if to, ok, _ := m.announcementRedirect(threadID, err); ok {
+		return m.redirectReply(author, to, body, opts) // announcements.go
+	}
 	if err != nil {
 		return originalFor(m.app, err, author, opts.ClientKey)
 	}

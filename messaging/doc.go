@@ -50,7 +50,12 @@
 // and threads.member_count the count); a thread's members a page at a
 // time, and the bounded members of thread views, are members_page.go;
 // counting a message into a big thread's unread counts in the background
-// is fanout.go (its migration schema_fanout.go);
+// is fanout.go (its migration schema_fanout.go); starting a conversation
+// with whole roles or recipient types, small ones at once, is
+// roles_start.go, the types and their registry recipient_types.go, the
+// background expansion of big ones expansion.go, announcements (only the
+// sender and moderators post, replies go to the sender)
+// announcements.go, and their migration schema_roles.go;
 // read receipts ("seen") are receipts.go; mute, archive and tags are
 // member_settings.go; blocks are blocking.go; deleting a message is
 // message_deletion.go, rendering bodies into html (plain or Markdown) is

@@ -66,6 +66,9 @@ func (m *Messaging) AddMembers(user, threadID string, users []string) error {
 		if group.Kind() != KindGroup {
 			return errForbidden("People can only be added to group conversations.")
 		}
+		if err := m.checkAddToAnnouncement(tx, group, user); err != nil {
+			return err
+		}
 		// The members list is only a preview in big threads: ask the
 		// membership rows and the maintained count instead.
 		for _, u := range added {

@@ -158,6 +158,9 @@ type threadRow struct {
 	PeerReadSeq  int
 	Request      string
 	HiddenBefore int
+	Announcement bool
+	Creator      string
+	Expanding    bool
 }
 
 // scanThreadRows reads rows of threadRowsSQL.
@@ -169,7 +172,7 @@ func scanThreadRows(rows *sql.Rows) ([]threadRow, error) {
 		err := rows.Scan(&r.Thread, &r.Unread, &r.LastReadSeq, &r.Muted, &r.Archived, &r.Tags,
 			&r.LastActivity, &r.MemberID, &r.Subject, &r.Kind, &r.Members, &r.MemberCount, &r.Created,
 			&r.MsgID, &r.MsgAuthor, &r.MsgAuthorDel, &r.MsgBody, &r.MsgDeleted, &r.MsgSeq, &r.MsgCreated, &r.MsgHTML, &r.MsgEdited, &r.MsgFiles,
-			&r.PeerReadSeq, &r.Request, &r.HiddenBefore)
+			&r.PeerReadSeq, &r.Request, &r.HiddenBefore, &r.Announcement, &r.Creator, &r.Expanding)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +209,8 @@ const threadRowsSQL = `SELECT tm.thread, tm.unread, tm.last_read_seq, tm.muted, 
 		lm.deleted AS msg_deleted, lm.seq AS msg_seq, lm.created AS msg_created,
 		lm.html AS msg_html, lm.edited AS msg_edited,
 		COALESCE(lm.files, '[]') AS msg_files,
-		` + peerReadSeqSQL + ` AS peer_read_seq, tm.request, tm.hidden_before_seq
+		` + peerReadSeqSQL + ` AS peer_read_seq, tm.request, tm.hidden_before_seq,
+		t.announcement, t.created_by, ` + expandingSQL + ` AS expanding
 	FROM thread_members tm
 	JOIN threads t ON t.id = tm.thread
 	LEFT JOIN messages lm ON lm.id = t.last_message`
@@ -253,6 +257,7 @@ func (m *Messaging) threadViews(rows []threadRow) ([]ThreadView, error) {
 		}
 		v.PeerLastReadSeq = r.PeerReadSeq
 		v.Request = r.Request == requestPending
+		v.Announcement, v.Creator, v.Expanding = r.Announcement, r.Creator, r.Expanding
 		for _, u := range r.Members {
 			if mv, ok := users[u]; ok {
 				v.Members = append(v.Members, mv)

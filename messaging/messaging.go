@@ -115,6 +115,14 @@ type Config struct {
 	// chose none (reach.go): ReachEveryone (the default), ReachContacts,
 	// ReachNobody or ReachRequests.
 	WhoCanMessage string
+	// RoleMessageRoles lists roles whose holders may message whole roles
+	// and recipient types and make announcements (roles_start.go).
+	// Default: none; superusers and Go code always may.
+	RoleMessageRoles []string
+	// RoleExpandThreshold is the member count above which a role or
+	// recipient type is added in the background (expansion.go). Default 100.
+	RoleExpandThreshold int
+
 	// AntiSpam holds the anti-spam limits' defaults (antispam.go); the
 	// settings record overrides them.
 	AntiSpam AntiSpamConfig
@@ -163,6 +171,10 @@ type Messaging struct {
 	fanOut *stepWorker
 	// purges finishes purged conversations (oversight_purge.go).
 	purges *stepWorker
+	// expansions adds big roles' members in the background (expansion.go);
+	// recipients are the registered recipient types (recipient_types.go).
+	expansions *stepWorker
+	recipients recipientTypes
 	// chans are the notification channels besides email (channels.go).
 	chans channels
 	// cmd is the "messaging" CLI command (see Command).
@@ -250,6 +262,9 @@ func Register(app core.App, config Config) (*Messaging, error) {
 		config.FanOutThreshold = 500
 	}
 	notifyDefaults(&config)
+	if config.RoleExpandThreshold == 0 {
+		config.RoleExpandThreshold = 100
+	}
 	if config.WhoCanMessage == "" {
 		config.WhoCanMessage = ReachEveryone
 	}
@@ -288,7 +303,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	case config.PageSize < 1 || config.MaxPageSize < config.PageSize:
 		return nil, fmt.Errorf("messaging: need 1 <= PageSize <= MaxPageSize, got %d and %d", config.PageSize, config.MaxPageSize)
 	}
-	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles, config.AntiSpam.TrustedRoles) {
+	for _, r := range slices.Concat(config.SendRoles, config.UnblockableRoles, config.ModeratorRoles, config.AntiSpam.TrustedRoles, config.RoleMessageRoles) {
 		if strings.TrimSpace(r) == "" {
 			return nil, fmt.Errorf("messaging: empty role name in config")
 		}
@@ -336,6 +351,7 @@ func Register(app core.App, config Config) (*Messaging, error) {
 	m.bindFanOutHooks()
 	m.bindPurges()
 	m.bindOversight()
+	m.bindExpansionHooks()
 	m.bindAntiSpamHooks()
 	m.bindRealtime()
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{

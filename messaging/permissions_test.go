@@ -93,15 +93,15 @@ func TestRoutes_Recipients(t *testing.T) {
 	runCases(t, []apiCase{
 		worldCase("prefix of the name, case-insensitive, without emails", func(f *fixture, w world) tests.ApiScenario {
 			return expect(search(f, "alice", "?q=B"), 200,
-				[]string{`"items":[{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}]`}, "@example.com")
+				[]string{`"items":[{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":"","type":"user"}]`}, "@example.com")
 		}),
 		worldCase("two people called Bob are told apart by username", func(f *fixture, w world) tests.ApiScenario {
 			other := f.mustUser("bob.demo")
 			other.Set("name", "Bob")
 			f.must(f.app.Save(other))
 			return expect(search(f, "alice", "?q=bob"), 200, []string{
-				`{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":""}`,
-				`{"id":"` + other.Id + `","name":"Bob","username":"bob.demo","avatar":""}`,
+				`{"id":"` + f.id("bob") + `","name":"Bob","username":"bob","avatar":"","type":"user"}`,
+				`{"id":"` + other.Id + `","name":"Bob","username":"bob.demo","avatar":"","type":"user"}`,
 			})
 		}),
 		worldCase("never the caller", func(f *fixture, w world) tests.ApiScenario {

@@ -55,6 +55,15 @@ func (t *Thread) SetDirectKey(key string) { t.Set("direct_key", key) }
 // SetCreatedBy sets who started the thread.
 func (t *Thread) SetCreatedBy(user string) { t.Set("created_by", user) }
 
+// CreatedBy is the user who started the thread ("" once deleted).
+func (t *Thread) CreatedBy() string { return t.GetString("created_by") }
+
+// Announcement reports whether only the creator and moderators post.
+func (t *Thread) Announcement() bool { return t.GetBool("announcement") }
+
+// SetAnnouncement makes the thread an announcement (announcements.go).
+func (t *Thread) SetAnnouncement(on bool) { t.Set("announcement", on) }
+
 // Membership is a record of thread_members: one member's place and state in
 // one thread.
 type Membership struct{ *core.Record }

@@ -41,7 +41,11 @@ func (m *Messaging) handleReply(e *core.RequestEvent) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return e.JSON(http.StatusOK, ownMessageView(msg))
+	view := ownMessageView(msg)
+	// A plain member's reply to an announcement went to the sender
+	// (announcements.go).
+	view.Redirected = view.Thread != e.Request.PathValue("id")
+	return e.JSON(http.StatusOK, view)
 }
 
 func (m *Messaging) handleEditMessage(e *core.RequestEvent) error {

@@ -46,6 +46,10 @@ func (m *Messaging) handleStart(e *core.RequestEvent) error {
 		Subject    string   `json:"subject" form:"subject"`
 		Body       string   `json:"body" form:"body"`
 		ClientKey  string   `json:"clientKey" form:"clientKey"`
+		// Roles, To and Announcement: roles_start.go.
+		Roles        []string    `json:"roles" form:"roles"`
+		To           []Recipient `json:"to"`
+		Announcement bool        `json:"announcement" form:"announcement"`
 	}
 	files, err := bindWithFiles(e, &in)
 	if err != nil {
@@ -55,7 +59,8 @@ func (m *Messaging) handleStart(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	thread, msg, err := m.StartWith(e.Auth.Id, in.Recipients, in.Subject, in.Body, SendOptions{ClientKey: key, Files: files})
+	thread, msg, err := m.StartWith(e.Auth.Id, in.Recipients, in.Subject, in.Body, SendOptions{ClientKey: key, Files: files,
+		Roles: in.Roles, To: in.To, Announcement: in.Announcement, checkRoles: true})
 	if err != nil {
 		return apiError(err)
 	}
@@ -165,7 +170,7 @@ func (m *Messaging) handleRecipients(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	items, err := m.Recipients(e.Auth.Id, e.Request.URL.Query().Get("q"), limit)
+	items, err := m.RecipientSuggestions(e.Auth.Id, e.Request.URL.Query().Get("q"), limit)
 	if err != nil {
 		return apiError(err)
 	}

@@ -28,7 +28,7 @@ func pluginCollections() []string {
 	return []string{CollectionNameThreads, CollectionNameThreadMembers, CollectionNameMessages,
 		CollectionNameBlocks, CollectionNameTags, CollectionNameSettings, CollectionNamePreferences,
 		CollectionNameMessageVersions, CollectionNameFanOuts,
-		CollectionNameReports, CollectionNameAudit, CollectionNameSuspensions}
+		CollectionNameReports, CollectionNameAudit, CollectionNameSuspensions, CollectionNameExpansions}
 }
 
 // Thread kinds, the values of threads.kind.

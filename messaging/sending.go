@@ -98,9 +98,12 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			Members types.JSONArray[string] `db:"members"`
 			Open    int                     `db:"first_contacts_open"`
 			Count   int                     `db:"member_count"`
+			// An announcement takes posts from its creator and moderators.
+			Announce bool   `db:"announcement"`
+			Creator  string `db:"created_by"`
 		}
 		err := tx.DB().NewQuery(`UPDATE threads SET last_seq = last_seq + 1, last_message = {:msg},
-			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members, first_contacts_open, member_count`).
+			last_message_at = {:at}, updated = {:at} WHERE id = {:id} RETURNING last_seq, kind, members, first_contacts_open, member_count, announcement, created_by`).
 			Bind(dbx.Params{"msg": e.Record.Id, "at": at, "id": threadID}).One(&thread)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errInvalid("thread", "unknown_thread", "Unknown thread.")
@@ -112,6 +115,9 @@ func (m *Messaging) insertMessage(e *core.RecordEvent) error {
 			who, err := m.checkCanPostAs(tx, threadID, thread.Kind, thread.Members, author)
 			if err != nil {
 				return err
+			}
+			if err := m.checkAnnouncement(thread.Announce, thread.Creator, author, who.roles); err != nil {
+				return err // announcements.go
 			}
 			spam, err := m.checkSendLimits(tx, e.Record, author, who) // antispam.go
 			if err != nil {
@@ -259,7 +265,11 @@ func (m *Messaging) Send(author, threadID, body string) (*core.Record, error) {
 	if author == "" {
 		return nil, errInvalid("author", "no_author", "A message needs an author; use SendSystem for notes.")
 	}
-	return m.newMessage(m.app, threadID, author, body)
+	msg, err := m.newMessage(m.app, threadID, author, body)
+	if to, ok, _ := m.announcementRedirect(threadID, err); ok {
+		return m.redirectReply(author, to, body, SendOptions{}) // announcements.go
+	}
+	return msg, err
 }
 
 // SendFiles is Send with attachments: the body may be empty when there is

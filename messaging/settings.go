@@ -66,6 +66,10 @@ type Limits struct {
 	ReportContext  int `json:"report_context_messages"`
 	// Retention of deleted messages (retention.go).
 	PrivacyLimits
+	// Messages to roles (roles_start.go): who may send them, and the
+	// size above which a role is added in the background.
+	RoleMessageRoles    []string `json:"role_message_roles"`
+	RoleExpandThreshold int      `json:"role_expand_threshold"`
 }
 
 // A setting is one field of the settings record: how its stored value is
@@ -119,6 +123,8 @@ var settings = []setting{
 	moderatorsReadDeletedSetting,
 	deletedUserMessagesSetting,
 	staffNoticeDelaySetting,
+	rolesSetting("role_message_roles", func(l *Limits) *[]string { return &l.RoleMessageRoles }),
+	intSetting("role_expand_threshold", 1, 1000000, func(l *Limits) *int { return &l.RoleExpandThreshold }),
 }
 
 // intSetting is a whole number in [min, max]; 0 or empty means the default.
@@ -203,6 +209,9 @@ func (m *Messaging) defaultLimits() Limits {
 		ReportsPerHour:     max(m.config.ReportsPerHour, 0),
 		ReportContext:      m.config.ReportContext,
 		PrivacyLimits:      m.config.Privacy.limits(),
+		// Messages to roles (roles_start.go).
+		RoleMessageRoles:    m.config.RoleMessageRoles,
+		RoleExpandThreshold: m.config.RoleExpandThreshold,
 	}
 }
 

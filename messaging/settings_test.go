@@ -80,7 +80,7 @@ func TestSettings_RecordsAPI(t *testing.T) {
 		MaxAttachments: 5, MaxAttachmentSize: 10 << 20, AttachmentTypes: messaging.DefaultAttachmentTypesForTest(),
 		MessageOrder: "oldest_first", ComposerPosition: "bottom",
 		NotifyDelaySeconds: 300, DigestHour: 8, EmailNotifications: messaging.EmailConversation,
-		WhoCanMessage: messaging.ReachEveryone, ReportsPerHour: 10, ReportContext: 5,
+		WhoCanMessage: messaging.ReachEveryone, ReportsPerHour: 10, ReportContext: 5, RoleExpandThreshold: 100,
 		PrivacyLimits: messaging.PrivacyLimits{DeletedUserMessages: messaging.DeletedUserKeep}}
 	patch := func(name, body string, status int, content []string, want messaging.Limits) apiCase {
 		return apiCase{name: name, build: func(f *fixture) tests.ApiScenario {

@@ -41,7 +41,9 @@ func (m *Messaging) StartWithKey(sender string, recipients []string, subject, bo
 }
 
 // StartWith is Start with options for the first message: a client key,
-// files, or both.
+// files, or both; and for the thread: roles, recipients of registered
+// types and announcements (roles_start.go), which Go callers may always
+// use and which always make a new group.
 func (m *Messaging) StartWith(sender string, recipients []string, subject, body string, opts SendOptions) (thread, message *core.Record, err error) {
 	key := opts.ClientKey
 	body, err = m.messageBody(body, len(opts.Files))
@@ -54,6 +56,9 @@ func (m *Messaging) StartWith(sender string, recipients []string, subject, body 
 	subject = strings.TrimSpace(subject)
 	if len([]rune(subject)) > 200 {
 		return nil, nil, errInvalid("subject", "subject_too_long", "The subject can't be longer than 200 characters.")
+	}
+	if opts.hasGroupTargets() {
+		return m.startToTargets(sender, recipients, subject, body, opts) // roles_start.go
 	}
 
 	max := m.Limits().MaxGroupSize

@@ -43,6 +43,9 @@ type MessageView struct {
 	// ClientKey is set only in the response to the author's own send
 	// (client_keys.go); lists and events never carry it.
 	ClientKey string `json:"clientKey,omitempty" db:"-"`
+	// Redirected is set only in the response to a reply that went to
+	// the announcement's sender instead (announcements.go).
+	Redirected bool `json:"redirected,omitzero" db:"-"`
 }
 
 // Tag is one of a user's own labels.
@@ -82,6 +85,14 @@ type ThreadView struct {
 	// the caller's answer (reach.go): it belongs in their Requests box.
 	// Absent otherwise, the sender's view included.
 	Request bool `json:"request,omitzero"`
+
+	// Announcement is true when only the creator and moderators post
+	// (announcements.go); Creator is the user who started the thread
+	// ("" for a deleted account); Expanding is true while a role or
+	// recipient type is still being added in the background (expansion.go).
+	Announcement bool   `json:"announcement"`
+	Creator      string `json:"creator"`
+	Expanding    bool   `json:"expanding"`
 }
 
 func messageView(r *core.Record) *MessageView {
