@@ -21,15 +21,16 @@ import (
 // the audit row (who, why, how many messages; no content), and everything
 // that lets anyone see or be told about the conversation goes, so that
 // from the commit on it is gone for every member on every path: the
-// memberships (with their tags and unread counts), pending notifications
-// and counter fan-outs, first contacts, delayed staff notices, kept
-// deleted bodies, and, when the purge says so (a legal erasure), the
-// reports about it with their sealed evidence; a purge job is queued. The
-// second, in the background (stepWorker), restart-safe: the messages, their
-// earlier versions and their files, purgeBatch at a time, then the thread
-// row itself through PocketBase (so a site's own collections that point at
-// it get their cascade), and OnThreadPurged. Reports kept by default keep
-// their evidence; their thread id no longer resolves.
+// memberships (with their tags and unread counts), pending notifications,
+// counter fan-outs, role expansions, first contacts, delayed staff
+// notices, kept deleted bodies, and, when the purge says so (a legal
+// erasure), the reports about it with their sealed evidence; a purge job
+// is queued. The second, in the background (stepWorker), restart-safe:
+// the messages, their earlier versions and their files, purgeStepBatch at
+// a time, then the thread row itself through PocketBase (so a site's own
+// collections that point at it get their cascade), and OnThreadPurged.
+// Reports kept by default keep their evidence; their thread id no longer
+// resolves.
 
 // PurgeOptions say why a conversation is purged, and whether the reports
 // about it (with their sealed evidence) go too.
@@ -95,6 +96,7 @@ func (m *Messaging) PurgeThread(by *core.Record, threadID string, opts PurgeOpti
 			`DELETE FROM ` + CollectionNameNotifications + ` WHERE thread = {:t}`,
 			`DELETE FROM ` + CollectionNameOutbox + ` WHERE thread = {:t}`,
 			`DELETE FROM ` + CollectionNameFanOuts + ` WHERE thread = {:t}`,
+			`DELETE FROM ` + CollectionNameExpansions + ` WHERE thread = {:t}`,
 			`DELETE FROM ` + CollectionNameFirstContacts + ` WHERE thread = {:t}`,
 			`DELETE FROM ` + staffNoticesTable + ` WHERE thread = {:t}`,
 			`DELETE FROM ` + deletedBodiesTable + ` WHERE thread = {:t}`,

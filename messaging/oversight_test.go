@@ -219,6 +219,7 @@ func (f *fixture) purgeLeft(threadID string) map[string]int {
 		messaging.CollectionNameNotifications:   "thread = {:t}",
 		"messaging_outbox":                      "thread = {:t}",
 		messaging.CollectionNameFanOuts:         "thread = {:t}",
+		messaging.CollectionNameExpansions:      "thread = {:t}",
 		messaging.CollectionNameFirstContacts:   "thread = {:t}",
 		messaging.DeletedBodiesTableForTest:     "thread = {:t}",
 		messaging.StaffNoticesTableForTest:      "thread = {:t}",
