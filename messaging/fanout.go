@@ -194,6 +194,24 @@ func (m *Messaging) announceCounted(r fanOutRange) {
 	})
 }
 
+// onlineMemberIDs returns the current members of thread who have a live
+// client: the recipients of its live events when the thread is bigger
+// than its members preview. It starts from the online users (a hub
+// lookup) and checks their memberships along the (thread, user) index,
+// rather than reading every member's id (10,000 rows, about 40 ms of the
+// sender's wait at 10,000 members) to keep the few online.
+func (m *Messaging) onlineMemberIDs(app core.App, threadID string) ([]string, error) {
+	users := m.live.onlineBetween("", "")
+	if len(users) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	err := app.DB().NewQuery(`SELECT user FROM thread_members WHERE thread = {:thread}
+		AND user IN (SELECT value FROM json_each({:users})) AND ` + memberIsCurrent).
+		Bind(dbx.Params{"thread": threadID, "users": inParam(users)}).Column(&ids)
+	return ids, err
+}
+
 // onlineBetween returns the users with a live client whose id is after
 // after and up to upTo ("" for no upper end): a fan-out step's range.
 func (h *liveHub) onlineBetween(after, upTo string) []string {
