@@ -176,10 +176,11 @@ func (m *Messaging) afterMessageSent(e *core.RecordEvent) error {
 	members, _ := v.([]string)
 	msg := &Message{e.Record}
 	if members == nil {
-		// A thread bigger than its members preview: read them after the
-		// commit rather than carry thousands of ids through the send.
+		// A thread bigger than its members preview: read the online ones
+		// after the commit rather than carry thousands of ids through
+		// the send (fanout.go).
 		var err error
-		if members, err = currentMemberIDs(e.App, msg.Thread()); err != nil {
+		if members, err = m.onlineMemberIDs(e.App, msg.Thread()); err != nil {
 			logLiveError(e.App, "message", msg.Thread(), err)
 		}
 	}

@@ -69,6 +69,12 @@ type config struct {
 	// PurgeOnly seeds the first dataset only and measures sends without
 	// and during a purge of deleted message bodies (purge.go).
 	PurgeOnly bool
+	// BigThreadOnly runs only the big-thread measures (bigthread.go),
+	// which the full run does last.
+	BigThreadOnly bool
+	// RolesOnly runs only the role-message measures (roles.go), which no
+	// other run does.
+	RolesOnly bool
 	Out       io.Writer // the table; nil means stdout
 	Log       io.Writer // progress; nil means stderr
 }
@@ -114,6 +120,8 @@ func main() {
 	flag.BoolVar(&cfg.AntiSpamOnly, "antispam-only", false, "seed only the first dataset and run only the send measures with the anti-spam checks off and on")
 	flag.BoolVar(&cfg.ExportOnly, "export-only", false, "seed one conversation of 100,000 messages (small: 5,000) and measure a member's export of it: time, size, server memory")
 	flag.BoolVar(&cfg.PurgeOnly, "purge-only", false, "seed only the first dataset and measure send p99 without and during a purge of 100,000 deleted message bodies (small: 5,000)")
+	flag.BoolVar(&cfg.BigThreadOnly, "bigthread-only", false, "run only the big-thread measures: posts into a 10,000-member conversation (small: 600), its counter fan-out, other members' sends during it")
+	flag.BoolVar(&cfg.RolesOnly, "roles-only", false, "run only the role-message measures: a message to a role of 10,000 members (small: 600) expanded in the background (needs issue 13's roles)")
 	flag.IntVar(&cfg.NotifyRounds, "notify-rounds", 0, "rounds of the notification measures, each off then on (default 1 small, 2 full)")
 	flag.Parse()
 
@@ -181,7 +189,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	// The notification measures run profserve, which can turn the
 	// pipeline off (notify.go).
 	nbin := bin
-	if !cfg.Profile || cfg.Bin != "" || bin == "" {
+	if (!cfg.Profile || cfg.Bin != "" || bin == "") && !cfg.BigThreadOnly && !cfg.RolesOnly {
 		dir := filepath.Join(work, "profserve")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -197,6 +205,9 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 	if cfg.ExportOnly {
 		p.Datasets = []dataset{exportDataset(cfg.Size)}
 	}
+	if cfg.BigThreadOnly || cfg.RolesOnly {
+		p.Datasets = nil
+	}
 	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.PurgeOnly {
 		// The first dataset: the measures need users (full: 10,000), not
 		// a million messages.
@@ -211,8 +222,19 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 			return rep, fmt.Errorf("dataset %s: %w", ds.Name, err)
 		}
 	}
+	// Last in a whole run: its own dataset, around one big conversation.
+	if cfg.BigThreadOnly || (!cfg.NotifyOnly && !cfg.AntiSpamOnly && !cfg.ExportOnly && !cfg.RolesOnly) {
+		if err := runBigThread(ctx, cfg, bin, work, rep, logf); err != nil {
+			return rep, fmt.Errorf("big thread: %w", err)
+		}
+	}
+	if cfg.RolesOnly {
+		if err := runRoles(ctx, cfg, bin, work, rep, logf); err != nil {
+			return rep, fmt.Errorf("roles: %w", err)
+		}
+	}
 	rep.Goals = goals(rep, p)
-	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.ExportOnly || cfg.PurgeOnly {
+	if cfg.NotifyOnly || cfg.AntiSpamOnly || cfg.ExportOnly || cfg.PurgeOnly || cfg.BigThreadOnly || cfg.RolesOnly {
 		// The seeding goal is the full set's (1,000,000 messages).
 		rep.Goals = slices.DeleteFunc(rep.Goals, func(g Goal) bool { return strings.HasPrefix(g.Goal, "seeding") })
 	}
@@ -241,19 +263,7 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	}
 	rep.Seeding = append(rep.Seeding, s)
 	logf("%s: seeded %d rows in %.1fs (%.0f rows/s); recount fixed %d", ds.Name, s.Rows, s.Seconds, s.RowsPerSec, s.RecountFixed)
-	if _, err := appCmd(bin, dataDir, "superuser", "upsert", superuserEmail, superuserPassword); err != nil {
-		return err
-	}
-	// Written after seeding: seed runs all migrations first, and this one
-	// copies the messages.
-	if err := os.WriteFile(filepath.Join(dir, "pb_migrations", "1900000000_bench_notes.js"), []byte(benchNotesMigration), 0o644); err != nil {
-		return err
-	}
-
-	// Apply it now, in its own process: copying the messages leaves a big
-	// WAL that would slow the first measures down until checkpointed;
-	// the process checkpoints it on exit.
-	if _, err := appCmd(bin, dataDir, "migrate", "up"); err != nil {
+	if err := setupReference(bin, dir, dataDir); err != nil {
 		return err
 	}
 	add := func(r Result) {

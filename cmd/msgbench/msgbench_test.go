@@ -13,7 +13,9 @@ import (
 
 // TestSmallBenchmark runs the whole benchmark on tiny data: build, seed,
 // serve, every measure (the notification measures too, one round with a
-// 100-member group and a real SMTP sink), the table and the JSON file.
+// 100-member group and a real SMTP sink; the big-thread measures with 600
+// members, over the default fan-out threshold), the table and the JSON
+// file. The role-message measures (-roles-only) are not part of it.
 func TestSmallBenchmark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end benchmark; skipped with -short")
@@ -55,6 +57,14 @@ func TestSmallBenchmark(t *testing.T) {
 		want["send(antispam off)@"+last+"@0#"+itoa(round)] = true
 		want["send(antispam on)@"+last+"@0#"+itoa(round)] = true
 	}
+	big := bigThreadPlanFor("small")
+	for _, m := range bigThreadMeasures {
+		k := 0
+		if m == "bigpost" {
+			k = big.Clients
+		}
+		want[m+"@bigthread@"+itoa(k)] = true
+	}
 	for _, r := range rep.Results {
 		key := r.Measure + "@" + r.Dataset + "@" + itoa(r.Clients)
 		if strings.HasPrefix(r.Measure, "send(antispam") {
@@ -65,6 +75,14 @@ func TestSmallBenchmark(t *testing.T) {
 			continue
 		}
 		delete(want, key)
+		if r.Measure == "bigthread check" {
+			// The big thread afterwards: a sample of unread counts
+			// against the messages, and recount.
+			if r.UnreadChecked == 0 || r.UnreadWrong != 0 || r.RecountFixed != 0 {
+				t.Errorf("%s: %d of %d sampled unread counts wrong, recount fixed %d", key, r.UnreadWrong, r.UnreadChecked, r.RecountFixed)
+			}
+			continue
+		}
 		if r.RPS <= 0 || r.Requests == 0 || r.P99 <= 0 {
 			t.Errorf("%s: no throughput: %+v", key, r)
 		}
@@ -75,6 +93,20 @@ func TestSmallBenchmark(t *testing.T) {
 			t.Errorf("%s: delivered %d of %d messages to the watching members", key, r.Delivered, r.Sent)
 		}
 		switch r.Measure {
+		case "bigpost":
+			// Every post reached every live client, and its fan-out ended.
+			if r.GroupSize != big.Members || r.Sent != big.Posts || r.Delivered != r.Sent || r.FanOutP99 <= 0 || r.Ref != "bigpost(ref)" {
+				t.Errorf("%s: %d members, %d/%d posts delivered to all %d clients, fan-out p99 %.0f ms, vs %q",
+					key, r.GroupSize, r.Delivered, r.Sent, r.Clients, r.FanOutP99, r.Ref)
+			}
+		case "bigburst":
+			if !r.Drained || r.DrainSeconds <= 0 || r.Requests != big.Posts {
+				t.Errorf("%s: %d posts, drained %v in %.2fs", key, r.Requests, r.Drained, r.DrainSeconds)
+			}
+		case "send(during fanout)":
+			if r.Ref != "send(no fanout)" || r.RatioRPS == 0 || r.Sent == 0 {
+				t.Errorf("%s: vs %q %.2f×, %d big-thread posts meanwhile", key, r.Ref, r.RatioRPS, r.Sent)
+			}
 		case "send(notify on)":
 			// The worker sends (during the measure, which at 1 s may be
 			// too short to see one, or after it) and empties the queue.
@@ -98,13 +130,14 @@ func TestSmallBenchmark(t *testing.T) {
 	// 10, plus search: p99 at the larger dataset for search and
 	// search(thread), and throughput and p99 vs the bare list; plus
 	// notifications: send and group send, on vs off; plus anti-spam on vs
-	// off.
-	if len(rep.Goals) != 17 {
-		t.Errorf("got %d goals, want 17", len(rep.Goals))
+	// off; plus the big thread: post p99, live clients, fan-out time,
+	// sends during the fan-out, exact counts afterwards.
+	if len(rep.Goals) != 22 {
+		t.Errorf("got %d goals, want 22", len(rep.Goals))
 	}
 
 	table := out.String()
-	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "send(notify on)", "group(notify off)", "emails in measure", "send(antispam on) #3", "goal"} {
+	for _, s := range []string{"seeding", "list(ref)", "inbox", "thread", "unread", "search", "create(ref)", "send", "realtime", "send(notify on)", "group(notify off)", "emails in measure", "send(antispam on) #3", "big thread", "bigburst", "recount fixed 0", "goal"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}

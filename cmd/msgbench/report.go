@@ -21,6 +21,10 @@ type Seeding struct {
 	RowsPerSec     float64 `json:"rows_per_sec"`
 	MessagesPerSec float64 `json:"messages_per_sec"`
 	RecountFixed   int     `json:"recount_fixed"`
+	// RoleMembers and RoleThread: the big-thread dataset's role members
+	// and their conversation (seed --role-members --role-thread).
+	RoleMembers int    `json:"role_members,omitempty"`
+	RoleThread  string `json:"role_thread,omitempty"`
 }
 
 // Result is one measure on one dataset.
@@ -67,6 +71,16 @@ type Result struct {
 	Drained           bool    `json:"drained,omitempty"`
 	LeftOutbox        int     `json:"left_outbox,omitempty"`
 	LeftNotifications int     `json:"left_notifications,omitempty"`
+	// Big-thread measures only (bigthread.go): the time from a post to
+	// the last live client's arrival, and until the fan-out counted
+	// every member (ms); the members' unread counts sampled and found
+	// wrong, and what recount fixed afterwards.
+	AllClientsP99 float64 `json:"all_clients_p99_ms,omitempty"`
+	FanOutP50     float64 `json:"fanout_p50_ms,omitempty"`
+	FanOutP99     float64 `json:"fanout_p99_ms,omitempty"`
+	UnreadChecked int     `json:"unread_checked,omitempty"`
+	UnreadWrong   int     `json:"unread_wrong,omitempty"`
+	RecountFixed  int     `json:"recount_fixed,omitempty"`
 }
 
 // Goal is one line of the issue's goals.
@@ -101,7 +115,10 @@ func find(rep *Report, measure, dataset string, k int) *Result {
 
 // goals checks the issue's goals against the report.
 func goals(rep *Report, p plan) []Goal {
-	small, large := p.Datasets[0].Name, p.Datasets[len(p.Datasets)-1].Name
+	var small, large string // none with -bigthread-only or -roles-only
+	if len(p.Datasets) > 0 {
+		small, large = p.Datasets[0].Name, p.Datasets[len(p.Datasets)-1].Name
+	}
 	var gs []Goal
 	addGoal := func(goal, target, measured string, met bool) {
 		gs = append(gs, Goal{Goal: goal, Target: target, Measured: measured, Met: met})
@@ -162,6 +179,8 @@ func goals(rep *Report, p plan) []Goal {
 			fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; worst p99 %.1f vs %.1f ms)", on.RPS/off.RPS, on.RPS, off.RPS, on.P99, off.P99),
 			on.RPS/off.RPS >= 0.9)
 	}
+	bigThreadGoals(rep, addGoal)
+	rolesGoals(rep, addGoal)
 	for _, s := range rep.Seeding {
 		if s.Dataset == large {
 			addGoal(fmt.Sprintf("seeding %d messages", s.Messages), "≤ 60 s",
@@ -181,7 +200,10 @@ func printReport(w io.Writer, rep *Report) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	if slices.ContainsFunc(rep.Results, func(r Result) bool { return !slices.Contains(notifyMeasures, r.Measure) }) {
+	own := func(r Result) bool {
+		return slices.Contains(notifyMeasures, r.Measure) || slices.Contains(bigThreadMeasures, r.Measure) || slices.Contains(rolesMeasures, r.Measure)
+	}
+	if slices.ContainsFunc(rep.Results, func(r Result) bool { return !own(r) }) {
 		fmt.Fprintln(tw, "measure\tdataset\tSSE K\treq/s\tp50 ms\tp99 ms\terrors\tvs\treq/s ratio\tp99 ratio\tdelivery p50\tdelivery p99\tsaturated p99\tdelivered\tRSS MB\t")
 	}
 	ratio := func(v float64) string {
@@ -190,10 +212,18 @@ func printReport(w io.Writer, rep *Report) {
 		}
 		return fmt.Sprintf("%.2f×", v)
 	}
-	var notify []Result
+	var notify, big, roles []Result
 	for _, r := range rep.Results {
 		if slices.Contains(notifyMeasures, r.Measure) {
 			notify = append(notify, r)
+			continue
+		}
+		if slices.Contains(bigThreadMeasures, r.Measure) {
+			big = append(big, r)
+			continue
+		}
+		if slices.Contains(rolesMeasures, r.Measure) {
+			roles = append(roles, r)
 			continue
 		}
 		ref := r.Ref
@@ -217,6 +247,14 @@ func printReport(w io.Writer, rep *Report) {
 	fmt.Fprintln(w)
 	if len(notify) > 0 {
 		printNotify(w, notify, ratio)
+		fmt.Fprintln(w)
+	}
+	if len(big) > 0 {
+		printBigThread(w, big, ratio)
+		fmt.Fprintln(w)
+	}
+	if len(roles) > 0 {
+		printRoles(w, roles, ratio)
 		fmt.Fprintln(w)
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

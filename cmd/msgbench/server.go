@@ -80,13 +80,17 @@ func appCmd(bin, dataDir string, args ...string) (string, error) {
 
 var seedLine = regexp.MustCompile(`seeded (\d+) users, (\d+) threads, (\d+) memberships, (\d+) messages \((\d+) rows\) in ([0-9.]+)s`)
 
-// seed runs "messaging seed" and "messaging recount" on a fresh dataDir.
-func seed(bin, dataDir string, ds dataset) (Seeding, error) {
+var roleSeedLine = regexp.MustCompile(`seeded (\d+) members of role \S+ in [0-9.]+s(?:; their conversation is thread (\w+))?`)
+
+// seed runs "messaging seed" (with extra arguments, if any) and
+// "messaging recount" on a fresh dataDir.
+func seed(bin, dataDir string, ds dataset, extra ...string) (Seeding, error) {
 	s := Seeding{Dataset: ds.Name}
 	began := time.Now()
-	out, err := appCmd(bin, dataDir, "messaging", "seed",
+	args := append([]string{"messaging", "seed",
 		"--users", strconv.Itoa(ds.Users), "--threads", strconv.Itoa(ds.Threads),
-		"--messages", strconv.Itoa(ds.Messages), "--password", userPassword)
+		"--messages", strconv.Itoa(ds.Messages), "--password", userPassword}, extra...)
+	out, err := appCmd(bin, dataDir, args...)
 	if err != nil {
 		return s, err
 	}
@@ -103,17 +107,47 @@ func seed(bin, dataDir string, ds dataset) (Seeding, error) {
 	s.Seconds, _ = strconv.ParseFloat(m[6], 64)
 	s.RowsPerSec = float64(s.Rows) / s.Seconds
 	s.MessagesPerSec = float64(s.Messages) / s.Seconds
+	if rm := roleSeedLine.FindStringSubmatch(out); rm != nil {
+		s.RoleMembers, _ = strconv.Atoi(rm[1])
+		s.RoleThread = rm[2]
+	}
 
 	out, err = appCmd(bin, dataDir, "messaging", "recount")
 	if err != nil {
 		return s, err
 	}
+	s.RecountFixed, err = recountFixed(out)
+	return s, err
+}
+
+// recountFixed reads the number of fixes from "messaging recount"'s output.
+func recountFixed(out string) (int, error) {
 	rm := regexp.MustCompile(`(\d+) unread count\(s\) fixed`).FindStringSubmatch(out)
 	if rm == nil {
-		return s, fmt.Errorf("unexpected recount output: %s", out)
+		return 0, fmt.Errorf("unexpected recount output: %s", out)
 	}
-	s.RecountFixed, _ = strconv.Atoi(rm[1])
-	return s, nil
+	return strconv.Atoi(rm[1])
+}
+
+// setupReference creates the superuser and the bare reference collection
+// (bench_notes, filled with a copy of the seeded messages) in dataDir.
+func setupReference(bin, dir, dataDir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "pb_migrations"), 0o755); err != nil {
+		return err
+	}
+	if _, err := appCmd(bin, dataDir, "superuser", "upsert", superuserEmail, superuserPassword); err != nil {
+		return err
+	}
+	// Written after seeding: seed runs all migrations first, and this one
+	// copies the messages.
+	if err := os.WriteFile(filepath.Join(dir, "pb_migrations", "1900000000_bench_notes.js"), []byte(benchNotesMigration), 0o644); err != nil {
+		return err
+	}
+	// Applied now, in its own process: copying the messages leaves a big
+	// WAL that would slow the first measures down until checkpointed;
+	// the process checkpoints it on exit.
+	_, err := appCmd(bin, dataDir, "migrate", "up")
+	return err
 }
 
 // benchNotesMigration is the reference: a bare PocketBase collection with

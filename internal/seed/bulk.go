@@ -17,7 +17,6 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 	"github.com/pocketbase/pocketbase/tools/types"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Options sizes the data Bulk generates.
@@ -90,16 +89,7 @@ func Bulk(ctx context.Context, app core.App, pm *messaging.Messaging, o Options)
 		return stats, fmt.Errorf("seed: the database already has %d threads; bulk-seed a fresh --dir", existing)
 	}
 
-	users, err := app.FindCollectionByNameOrId(messaging.CollectionNameUsers)
-	if err != nil {
-		return stats, err
-	}
-	cost := bcrypt.DefaultCost
-	if pf, ok := users.Fields.GetByName("password").(*core.PasswordField); ok && pf.Cost > 0 {
-		cost = pf.Cost
-	}
-	// One hash for everyone: bcrypt is slow by design.
-	hash, err := bcrypt.GenerateFromPassword([]byte(o.Password), cost)
+	hash, err := sharedHash(app, o.Password)
 	if err != nil {
 		return stats, err
 	}

@@ -10,10 +10,15 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// The demo users' password and email domain.
+// The demo users' password and email domain, and the role alice holds.
 const (
 	demoPassword = "messaging123"
 	demoDomain   = "demo.example.com"
+	// demoStaffRole is alice's role: a site owner who lists it in the
+	// role_message_roles setting lets her message whole roles and make
+	// announcements (README walkthrough). It is no moderator role, so
+	// alice is otherwise a member like the others.
+	demoStaffRole = "staff"
 )
 
 // Demo creates five demo users and four conversations through pm's Go API,
@@ -28,6 +33,10 @@ func Demo(app core.App, pm *messaging.Messaging, out io.Writer) error {
 	printLogins := func() {
 		fmt.Fprintln(out, "demo logins (password "+strconv.Quote(demoPassword)+"):")
 		for _, n := range names {
+			if n == "alice" {
+				fmt.Fprintf(out, "  %s (role %q)\n", email(n), demoStaffRole)
+				continue
+			}
 			fmt.Fprintf(out, "  %s\n", email(n))
 		}
 	}
@@ -38,6 +47,9 @@ func Demo(app core.App, pm *messaging.Messaging, out io.Writer) error {
 		fmt.Fprintln(out, "demo data already present")
 		printLogins()
 		return nil
+	}
+	if err := EnsureRoleValue(app, demoStaffRole); err != nil {
+		return err
 	}
 	col, err := app.FindCollectionByNameOrId(messaging.CollectionNameUsers)
 	if err != nil {
@@ -51,6 +63,9 @@ func Demo(app core.App, pm *messaging.Messaging, out io.Writer) error {
 		u.SetVerified(true)
 		u.Set("name", strings.ToUpper(n[:1])+n[1:])
 		u.Set("username", n+".demo")
+		if n == "alice" {
+			u.Set("roles", []string{demoStaffRole})
+		}
 		if err := app.Save(u); err != nil {
 			return fmt.Errorf("seed: user %s: %w", n, err)
 		}
