@@ -48,8 +48,7 @@ func TestInboxInBrowser(t *testing.T) {
 // e2eFiles is the list of browser test files to run: all of them, or
 // those E2E_FILES names (comma-separated, e.g. E2E_FILES=bulk.e2e.mjs), in
 // the order given there. E2E_FILES may also name a file left out of the
-// default run, such as announce.e2e.mjs, which needs the roles and
-// announcements of issue 13 on the server.
+// default run.
 func e2eFiles(t *testing.T, all []string) []string {
 	only := strings.TrimSpace(os.Getenv("E2E_FILES"))
 	if only == "" {

@@ -4,7 +4,6 @@
 // go to … privately", and their reply lands in their direct conversation
 // with the sender, which opens; a role over role_expand_threshold shows
 // "Adding members…" until its expansion is done.
-//
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, user, send, waitMessage, settings, axe, shot } from './lib.mjs';
