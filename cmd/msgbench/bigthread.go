@@ -374,8 +374,9 @@ func waitFanOuts(ctx context.Context, a *api, limit time.Duration) error {
 }
 
 // checkUnread compares the unread count of n random members of thread
-// with the messages they have not read (others', not deleted, after their
-// last read), as Recount computes it, through the superuser records API.
+// with the messages they have not read (others', not deleted, not system
+// notes, after their last read), as Recount computes it, through the
+// superuser records API.
 func checkUnread(ctx context.Context, a *api, thread string, n int) (checked, wrong int, err error) {
 	var ms struct {
 		Items []struct {
@@ -395,7 +396,10 @@ func checkUnread(ctx context.Context, a *api, thread string, n int) (checked, wr
 			continue
 		}
 		var out struct{ TotalItems int }
-		f := fmt.Sprintf("thread='%s' && seq>%d && author!='%s' && deleted=false", thread, m.LastReadSeq, m.User)
+		// System notes don't count; this very read adds one ("Staff
+		// viewed this conversation", oversight.go).
+		f := fmt.Sprintf("thread='%s' && seq>%d && author!='%s' && deleted=false && (author!='' || author_deleted=true)",
+			thread, m.LastReadSeq, m.User)
 		q := url.Values{"perPage": {"1"}, "filter": {f}, "fields": {"id"}}
 		if err := a.do(ctx, "GET", "/api/collections/messages/records?"+q.Encode(), a.superuser, nil, &out); err != nil {
 			return checked, wrong, err

@@ -157,3 +157,43 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestSmallRolesBenchmark runs -roles-only on tiny data (a role of 600):
+// every role message reaches every member with exact unread counts, and
+// recount fixes nothing. Its speed goals are the full run's to judge.
+func TestSmallRolesBenchmark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end benchmark; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	var out, logs bytes.Buffer
+	rep, err := run(ctx, config{Size: "small", Duration: time.Second, Conc: 4, RolesOnly: true,
+		WorkDir: filepath.Join(dir, "work"), Out: &out, Log: &logs})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		seen[r.Measure] = true
+		if r.Errors > 0 {
+			t.Errorf("%s: %d errors, first: %s", r.Measure, r.Errors, r.FirstErr)
+		}
+		switch r.Measure {
+		case "rolemsg":
+			if r.UnreadChecked == 0 || r.UnreadWrong != 0 {
+				t.Errorf("rolemsg: %d of %d sampled unread counts wrong", r.UnreadWrong, r.UnreadChecked)
+			}
+		case "roles check":
+			if r.RecountFixed != 0 {
+				t.Errorf("recount fixed %d", r.RecountFixed)
+			}
+		}
+	}
+	for _, m := range rolesMeasures {
+		if !seen[m] {
+			t.Errorf("missing measure %s\n%s", m, out.String())
+		}
+	}
+}
