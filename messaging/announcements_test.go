@@ -141,6 +141,13 @@ func TestRecipients_RolesAndTypes(t *testing.T) {
 		roleCase("permitted member: roles", messaging.Config{}, func(f *fixture) tests.ApiScenario {
 			return expect(f.as("sam", "GET", q("su"), nil), 200, []string{`{"id":"support","name":"support","username":"","avatar":"","type":"role"}`})
 		}),
+		roleCase("permitted member: the role first, before a full page of users", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			for i := range 3 {
+				f.mustUser("sup" + string(rune('a'+i)))
+			}
+			return expect(f.as("sam", "GET", q("su")+"&limit=2", nil), 200,
+				[]string{`{"items":[{"id":"support","name":"support","username":"","avatar":"","type":"role"},{"id":`})
+		}),
 		roleCase("permitted member: the project type", messaging.Config{}, func(f *fixture) tests.ApiScenario {
 			return expect(f.as("sam", "GET", q("p"), nil), 200,
 				[]string{`{"id":"p1","name":"Project p1","username":"","avatar":"","type":"project","memberCount":3}`})

@@ -214,19 +214,35 @@ type RecipientSuggestion struct {
 // RecipientSuggestions is Recipients with, for a user who may message
 // roles (role_message_roles), the roles and entries of registered types
 // whose name starts with q, each type only when its MayUse allows: first
-// the users, then roles, then the types in registration order, at most
-// limit in all.
+// the roles, then the types in registration order, then the users, at
+// most limit in all. Typed entries come first because they are few and a
+// sender types their names whole: behind a page of users whose names
+// start the same way ("supp": Support 1, Support 10 …) they would never
+// show.
 func (m *Messaging) RecipientSuggestions(user, q string, limit int) ([]RecipientSuggestion, error) {
-	users, err := m.Recipients(user, q, limit)
+	limit = m.limit(limit)
+	out, err := m.typedSuggestions(user, strings.TrimSpace(q), limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]RecipientSuggestion, 0, len(users))
+	if len(out) >= limit {
+		return out, nil
+	}
+	users, err := m.Recipients(user, q, limit-len(out))
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range users {
 		out = append(out, RecipientSuggestion{Type: RecipientTypeUser, ID: u.ID, Name: u.Name, Username: u.Username, Avatar: u.Avatar})
 	}
-	q, limit = strings.TrimSpace(q), m.limit(limit)
-	if q == "" || len(out) >= limit {
+	return out, nil
+}
+
+// typedSuggestions are the roles and registered types' entries whose
+// name starts with q that user may address, at most limit.
+func (m *Messaging) typedSuggestions(user, q string, limit int) ([]RecipientSuggestion, error) {
+	out := []RecipientSuggestion{}
+	if q == "" {
 		return out, nil
 	}
 	sender, err := m.app.FindRecordById(CollectionNameUsers, user)
