@@ -272,6 +272,9 @@ func runBigThread(ctx context.Context, cfg config, bin, work string, rep *Report
 	go func() {
 		for bgCtx.Err() == nil {
 			if _, err := post(bgCtx, posters[0]); err != nil {
+				if bgCtx.Err() != nil {
+					break // stopped mid-post: the measure is over
+				}
 				bgDone <- err
 				return
 			}
