@@ -139,3 +139,34 @@ func TestReadmeGoAPI(t *testing.T) {
 		t.Errorf("the README's OnMessageSent handler did not run:\n%s", p.out)
 	}
 }
+
+// TestReadmeStaffWalkthrough follows the README's second walkthrough: a
+// fresh pb_data seeded with the demo and a role of 10,000, the app
+// serving it, and the script, exactly as written but for the port and
+// the app's commands ("go run ." becomes the built binary on the same
+// data dir).
+func TestReadmeStaffWalkthrough(t *testing.T) {
+	bin := appBinary(t)
+	script := readmeBlock(t, "Walkthrough: roles, moderation and oversight", "sh")
+	dataDir := filepath.Join(t.TempDir(), "pb_data")
+	if out, err := exec.Command(bin, "messaging", "seed", "--role", "support", "--role-members", "10000", "--dir", dataDir).CombinedOutput(); err != nil {
+		t.Fatalf("messaging seed: %v\n%s", err, out)
+	}
+	p := serve(t, ".", bin, "--dir", dataDir)
+	for old, repl := range map[string]string{
+		"B=http://127.0.0.1:8090": "B=" + p.base,
+		`APP="go run ."`:          `APP="` + bin + ` --dir ` + dataDir + `"`,
+	} {
+		if !strings.Contains(script, old) {
+			t.Fatalf("the walkthrough no longer says %s", old)
+		}
+		script = strings.Replace(script, old, repl, 1)
+	}
+	out, err := exec.Command("bash", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("walkthrough stopped: %v\n%s\nserver output:\n%s", err, out, p.out)
+	}
+	if !strings.HasSuffix(string(out), "Every answer was the documented one.\n") {
+		t.Fatalf("walkthrough did not finish:\n%s", out)
+	}
+}
