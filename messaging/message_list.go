@@ -45,39 +45,47 @@ func (m *Messaging) messageRows(user, threadID string, seq int, newer bool, n in
 	// rows (the subquery is NULL), like a member of an empty thread, so it
 	// is told apart below. The same subquery leaves out what the member
 	// hid with "delete for me" (bulk.go).
-	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
-	if err != nil {
-		return Page[MessageView]{}, err
-	}
-	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
-			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted,
-			CASE WHEN deleted THEN '' ELSE html END, edited,
-			CASE WHEN deleted THEN '[]' ELSE files END
-		FROM messages
-		WHERE thread = ?1 AND seq `+cmp+` ?2 AND seq >= (SELECT hidden_before_seq FROM thread_members
+	items, err := m.messageViews(`WHERE thread = ?1 AND seq `+cmp+` ?2 AND seq >= (SELECT hidden_before_seq FROM thread_members
 			WHERE thread = ?1 AND user = ?3 AND `+memberIsCurrent+` AND `+memberNotDeclined+`)
 		ORDER BY seq `+order+` LIMIT ?4`, threadID, seq, user, n)
 	if err != nil {
 		return Page[MessageView]{}, err
 	}
-	defer rows.Close()
-	page := Page[MessageView]{Items: make([]MessageView, 0, n)}
-	for rows.Next() {
-		var v MessageView
-		var files types.JSONArray[string]
-		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System, &v.HTML, &v.Edited, &files); err != nil {
-			return Page[MessageView]{}, err
-		}
-		v.Files = fileViews(col.Id, v.ID, files, v.Deleted)
-		page.Items = append(page.Items, v)
-	}
-	if err := rows.Err(); err != nil {
-		return Page[MessageView]{}, err
-	}
+	page := Page[MessageView]{Items: items}
 	if len(page.Items) == 0 {
 		if _, err := activeMember(m.app, user, threadID); err != nil {
 			return Page[MessageView]{}, err
 		}
 	}
 	return page, nil
+}
+
+// messageViews reads the messages that where (a WHERE clause with its
+// ORDER BY and LIMIT, over messages) selects as views: a deleted
+// message's body, html and files are never read out.
+func (m *Messaging) messageViews(where string, args ...any) ([]MessageView, error) {
+	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
+			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted,
+			CASE WHEN deleted THEN '' ELSE html END, edited,
+			CASE WHEN deleted THEN '[]' ELSE files END
+		FROM messages `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MessageView{}
+	for rows.Next() {
+		var v MessageView
+		var files types.JSONArray[string]
+		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body, &v.System, &v.HTML, &v.Edited, &files); err != nil {
+			return nil, err
+		}
+		v.Files = fileViews(col.Id, v.ID, files, v.Deleted)
+		items = append(items, v)
+	}
+	return items, rows.Err()
 }

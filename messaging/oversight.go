@@ -143,35 +143,16 @@ func (m *Messaging) StaffRead(viewer *core.Record, threadID, reason, before stri
 // staffMessages is a page of a thread's messages, newest first, with no
 // membership behind it: deleted bodies stay hidden as for anyone.
 func (m *Messaging) staffMessages(threadID string, seq, limit int) (Page[MessageView], error) {
-	col, err := m.app.FindCachedCollectionByNameOrId(CollectionNameMessages)
+	items, err := m.messageViews(`WHERE thread = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3`, threadID, seq, limit+1)
 	if err != nil {
 		return Page[MessageView]{}, err
 	}
-	rows, err := m.query(`SELECT id, thread, author, author_deleted, deleted, seq, created,
-			CASE WHEN deleted THEN '' ELSE body END, author = '' AND NOT author_deleted,
-			CASE WHEN deleted THEN '' ELSE html END, edited,
-			CASE WHEN deleted THEN '[]' ELSE files END
-		FROM messages WHERE thread = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3`, threadID, seq, limit+1)
-	if err != nil {
-		return Page[MessageView]{}, err
-	}
-	defer rows.Close()
-	page := Page[MessageView]{Items: []MessageView{}}
-	for rows.Next() {
-		var v MessageView
-		var files types.JSONArray[string]
-		if err := rows.Scan(&v.ID, &v.Thread, &v.Author, &v.AuthorDeleted, &v.Deleted, &v.Seq, &v.Created, &v.Body,
-			&v.System, &v.HTML, &v.Edited, &files); err != nil {
-			return page, err
-		}
-		v.Files = fileViews(col.Id, v.ID, files, v.Deleted)
-		page.Items = append(page.Items, v)
-	}
+	page := Page[MessageView]{Items: items}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		page.NextCursor = strconv.Itoa(page.Items[limit-1].Seq)
 	}
-	return page, rows.Err()
+	return page, nil
 }
 
 // recordStaffRead writes, in one transaction, an audit row per thread
