@@ -258,40 +258,26 @@ func runBigThread(ctx context.Context, cfg config, bin, work string, rep *Report
 		return a.do(ctx, "POST", "/api/messaging/threads/"+m.thread+"/messages", m.token,
 			map[string]string{"body": fmt.Sprintf("bench %d", seq.Add(1))}, nil)
 	}
-	measure := func(name string) Result {
-		var st stats
-		profiled(name, func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, sendSmall) })
-		return Result{Measure: name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
-			Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
-	}
-	base := measure("send(no fanout)")
-	add(base)
-	bgCtx, stopBG := context.WithCancel(ctx)
-	var bgPosts atomic.Int64
-	bgDone := make(chan error, 1)
-	go func() {
-		for bgCtx.Err() == nil {
-			if _, err := post(bgCtx, posters[0]); err != nil {
-				if bgCtx.Err() != nil {
-					break // stopped mid-post: the measure is over
-				}
-				bgDone <- err
-				return
-			}
-			bgPosts.Add(1)
-			if err := waitFanOuts(bgCtx, a, time.Minute); err != nil && bgCtx.Err() == nil {
-				bgDone <- err
-				return
-			}
+	measure := func(name string) func() Result {
+		return func() Result {
+			var st stats
+			profiled(name, func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, sendSmall) })
+			return st.result(name, "")
 		}
-		bgDone <- nil
-	}()
-	during := withRef(measure("send(during fanout)"), base)
-	stopBG()
-	if err := <-bgDone; err != nil {
+	}
+	base := measure("send(no fanout)")()
+	add(base)
+	during, posts, err := whileRunning(ctx, measure("send(during fanout)"), func(ctx context.Context) error {
+		if _, err := post(ctx, posters[0]); err != nil {
+			return err
+		}
+		return waitFanOuts(ctx, a, time.Minute)
+	})
+	if err != nil {
 		return fmt.Errorf("posting into the big thread during the send measure: %w", err)
 	}
-	during.Sent = int(bgPosts.Load())
+	during = withRef(during, base)
+	during.Sent = posts
 	add(during)
 	if err := waitFanOuts(ctx, a, 5*time.Minute); err != nil {
 		return err

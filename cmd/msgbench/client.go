@@ -197,6 +197,34 @@ type stats struct {
 	FirstErr string
 }
 
+// result is the measure's row for these stats.
+func (st stats) result(measure, dataset string) Result {
+	return Result{Measure: measure, Dataset: dataset, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
+		Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+}
+
+// whileRunning measures with bg called over and over beside the measure,
+// until it ends, and returns the measure and how many calls of bg began.
+// A call cut short by the measure's end is no error.
+func whileRunning(ctx context.Context, measure func() Result, bg func(ctx context.Context) error) (Result, int, error) {
+	bgCtx, stop := context.WithCancel(ctx)
+	var began atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for bgCtx.Err() == nil {
+			began.Add(1)
+			if err := bg(bgCtx); err != nil && bgCtx.Err() == nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	r := measure()
+	stop()
+	return r, int(began.Load()), <-done
+}
+
 // load runs fn from conc workers, closed loop, for d. Requests started in
 // the first fifth (at most 2 s) are warm-up and not counted.
 //

@@ -322,8 +322,7 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	measure := func(name string, fn func(ctx context.Context, w, i int) error) Result {
 		var st stats
 		profiled(name, func() { st = load(ctx, cfg.Conc, cfg.Duration, 0, fn) })
-		return Result{Measure: name, Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
-			Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+		return st.result(name, ds.Name)
 	}
 	reader := func(w, i int) member { return fx.readers[(w*7919+i)%len(fx.readers)] }
 	get := func(path string) func(ctx context.Context, w, i int) error {
@@ -364,9 +363,7 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 			if c == ctx {
 				warm = min(d/5, 2*time.Second)
 			}
-			st := loadWarm(c, cfg.Conc, warm, d, 0, send(nil))
-			return Result{Measure: "send", Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
-				Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+			return loadWarm(c, cfg.Conc, warm, d, 0, send(nil)).result("send", ds.Name)
 		}
 		return measurePurge(ctx, cfg, bin, dir, dataDir, sendFor, add, logf)
 	}

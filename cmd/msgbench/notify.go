@@ -102,8 +102,7 @@ func runNotify(ctx context.Context, cfg config, bin, dataDir string, ds dataset,
 		}
 		timer.Stop()
 		mails := int(sink.count() - atWarm.Load())
-		r := Result{Measure: name, Dataset: ds.Name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
-			Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+		r := st.result(name, ds.Name)
 		if st.Seconds > 0 {
 			r.Mails, r.MailsPerSec = mails, float64(mails)/st.Seconds
 		}

@@ -157,32 +157,20 @@ func runRoles(ctx context.Context, cfg config, bin, work string, rep *Report, lo
 		return a.do(ctx, "POST", "/api/messaging/threads/"+m.thread+"/messages", m.token,
 			map[string]string{"body": fmt.Sprintf("bench %d", n.Add(1))}, nil)
 	}
-	measure := func(name string) Result {
-		st := load(ctx, cfg.Conc, cfg.Duration, 0, sendSmall)
-		return Result{Measure: name, Requests: st.Requests, Errors: st.Errors, FirstErr: st.FirstErr,
-			Seconds: st.Seconds, RPS: st.RPS, P50: st.P50, P99: st.P99}
+	measure := func(name string) func() Result {
+		return func() Result { return load(ctx, cfg.Conc, cfg.Duration, 0, sendSmall).result(name, "") }
 	}
-	base := measure("send(no expansion)")
+	base := measure("send(no expansion)")()
 	add(base)
-	bgCtx, stopBG := context.WithCancel(ctx)
-	var started atomic.Int64
-	bgDone := make(chan error, 1)
-	go func() {
-		for bgCtx.Err() == nil {
-			started.Add(1)
-			if _, _, _, err := roleMessage(bgCtx); err != nil && bgCtx.Err() == nil {
-				bgDone <- err
-				return
-			}
-		}
-		bgDone <- nil
-	}()
-	during := withRef(measure("send(during expansion)"), base)
-	stopBG()
-	if err := <-bgDone; err != nil {
+	during, started, err := whileRunning(ctx, measure("send(during expansion)"), func(ctx context.Context) error {
+		_, _, _, err := roleMessage(ctx)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("role messages during the send measure: %w", err)
 	}
-	during.Sent = int(started.Load())
+	during = withRef(during, base)
+	during.Sent = started
 	add(during)
 
 	srv.stop()
