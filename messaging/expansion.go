@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -30,8 +31,15 @@ import (
 // not (they still have the message unread). Site owners who need every
 // email should keep the delay above the expansion's duration.
 
-// expansionBatch is how many members one step asks a type for.
-const expansionBatch = 500
+// expansionBatch is how many members one step asks a type for, and
+// expansionYield the pause between steps: small steps and a pause give
+// other members' sends the write lock between them (at 500 a step those
+// sends halved during an expansion; BENCHMARKS.md, "Role messages"), and
+// 10,000 members still take a few seconds.
+const (
+	expansionBatch = 200
+	expansionYield = 20 * time.Millisecond
+)
 
 // expandingSQL is the thread view's "expanding": a job of the thread t is
 // unfinished.
@@ -64,24 +72,33 @@ func (m *Messaging) expansionStep(app core.App) (more bool, thread string, added
 	if !ok {
 		return true, job.Thread, nil, true, failExpansion(app, job.ID, "Unknown recipient type "+job.Type+": register it before the app serves.")
 	}
-	err = app.RunInTransaction(func(tx core.App) error {
-		ids, next, err := t.Members(tx, job.Key, job.Cursor, expansionBatch)
-		if err != nil {
-			return err
-		}
-		if added, err = addExpandedMembers(tx, job.Thread, ids); err != nil {
-			return err
-		}
-		state := ExpansionRunning
-		if next == "" {
-			state, finished = ExpansionDone, true
-		}
-		_, err = tx.DB().NewQuery(`UPDATE messaging_expansions SET cursor = {:cursor}, added = added + {:n},
+	// The page is read before the write transaction, which then holds
+	// the write lock only for the inserts; the transaction checks that
+	// the job's cursor hasn't moved meanwhile (another process's worker,
+	// or recount's drain), so a page is never added twice.
+	ids, next, err := t.Members(app, job.Key, job.Cursor, expansionBatch)
+	if err == nil {
+		err = app.RunInTransaction(func(tx core.App) error {
+			var cursor string
+			err := tx.DB().NewQuery(`SELECT cursor FROM messaging_expansions WHERE id = {:id}`).
+				Bind(dbx.Params{"id": job.ID}).Row(&cursor)
+			if err != nil || cursor != job.Cursor {
+				return err // moved on: the next step reads the job again
+			}
+			if added, err = addExpandedMembers(tx, job.Thread, ids); err != nil {
+				return err
+			}
+			state := ExpansionRunning
+			if next == "" {
+				state, finished = ExpansionDone, true
+			}
+			_, err = tx.DB().NewQuery(`UPDATE messaging_expansions SET cursor = {:cursor}, added = added + {:n},
 				state = {:state}, updated = {:now} WHERE id = {:id}`).
-			Bind(dbx.Params{"cursor": next, "n": len(added), "state": state, "now": types.NowDateTime().String(),
-				"id": job.ID}).Execute()
-		return err
-	})
+				Bind(dbx.Params{"cursor": next, "n": len(added), "state": state, "now": types.NowDateTime().String(),
+					"id": job.ID}).Execute()
+			return err
+		})
+	}
 	if err != nil {
 		// The batch rolled back: the job stays where it was. A broken
 		// type would fail forever, so it is marked failed; the site owner
@@ -134,7 +151,7 @@ func (m *Messaging) announceExpanded(thread string, added []string, finished boo
 // the app's life: each step adds one page of members, then tells the
 // online ones.
 func (m *Messaging) bindExpansionHooks() {
-	m.expansions = newStepWorker(m.app, "role expansion", fanOutYield, func() (bool, error) {
+	m.expansions = newStepWorker(m.app, "role expansion", expansionYield, func() (bool, error) {
 		more, thread, added, finished, err := m.expansionStep(m.app)
 		m.announceExpanded(thread, added, finished)
 		if err != nil {

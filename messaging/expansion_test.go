@@ -238,3 +238,37 @@ func TestExpansion_LiveEvent(t *testing.T) {
 		t.Errorf("alice received %q: %v", ev.Name, ev.Data)
 	}
 }
+
+// Two workers stepping the same job at once (a second process's, or
+// recount's drain beside the server's) add each member once and count
+// each once: a step whose page was taken meanwhile adds nothing.
+func TestExpansion_ConcurrentStepsAddEachMemberOnce(t *testing.T) {
+	t.Parallel()
+	f := newRoleFixture(t, messaging.Config{RoleExpandThreshold: 1})
+	defer f.app.Cleanup()
+	f.seedRole("support", "sup", 900)
+	th, _ := f.startRoles("sam", nil, messaging.StartOptions{Roles: []string{"support"}})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				more, err := messaging.ExpansionStepForTest(f.pm, f.app)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !more {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var added, members int
+	f.must(f.app.DB().NewQuery("SELECT added FROM " + messaging.CollectionNameExpansions).Row(&added))
+	f.must(f.app.DB().NewQuery("SELECT member_count FROM threads WHERE id = {:t}").Bind(dbx.Params{"t": th.Id}).Row(&members))
+	if added != 900 || members != 901 || len(memberIDs(t, f.app, th.Id)) != 901 {
+		t.Errorf("added %d, member_count %d, members %d; want 900, 901, 901", added, members, len(memberIDs(t, f.app, th.Id)))
+	}
+	f.noCountDrift()
+}
