@@ -322,7 +322,10 @@ export default {
   act_escalate: 'Escalate',
   confirmAct: (p) => `${p.label}? This is recorded with your reason.`,
   actDone: (p) => ({ dismiss: 'Dismissed.', delete: 'Message deleted.', suspend: 'Author suspended.', escalate: 'Escalated to the site administrators.' })[p.action] || 'Done.',
-  reportClosed: 'This report is closed.',
+  modOutcome_dismissed: 'dismissed',
+  modOutcome_message_deleted: 'message deleted',
+  modOutcome_author_suspended: 'author suspended',
+  modOutcome_escalated: 'escalated',
   notModerator: 'This page is for moderators.',
   reportNotFound: 'This report does not exist.',
 
