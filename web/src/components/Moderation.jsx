@@ -95,6 +95,7 @@ export function Queue() {
 export function ReportPage({ id }) {
   const [report, setReport] = useState(null);
   const [error, setError] = useState('');
+  const [status, setStatus] = useState(''); // what the last action did (its form goes with the open state)
   const heading = useRef(null);
 
   async function load() {
@@ -107,6 +108,7 @@ export function ReportPage({ id }) {
   }
   useEffect(() => {
     setReport(null);
+    setStatus('');
     load();
   }, [id]);
   useEffect(() => {
@@ -161,7 +163,10 @@ export function ReportPage({ id }) {
         </ol>
       )}
       {/* An escalated report is the superusers' (the server refuses moderators). */}
-      {report.state === 'open' && <Actions report={report} onDone={load} />}
+      {report.state === 'open' && <Actions report={report} onDone={(action) => (setStatus(t('actDone', { action })), load())} />}
+      <p class="status" role="status">
+        {status}
+      </p>
     </section>
   );
 }
@@ -200,7 +205,6 @@ function Actions({ report, onDone }) {
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const [status, setStatus] = useState('');
   const field = useRef(null);
 
   async function act(action) {
@@ -211,14 +215,12 @@ function Actions({ report, onDone }) {
     }
     setBusy(true);
     setError('');
-    setStatus('');
     try {
       await Api.modAct(report.id, action, reason.trim());
-      setStatus(t('actDone', { action }));
       setReason('');
       queueVersion.value++;
       loadOpenCount();
-      await onDone();
+      await onDone(action);
     } catch (err) {
       setError(errorText(err, errTexts()));
     } finally {
@@ -248,9 +250,6 @@ function Actions({ report, onDone }) {
           {error}
         </p>
       )}
-      <p class="status" role="status">
-        {status}
-      </p>
     </section>
   );
 }
