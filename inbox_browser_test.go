@@ -39,7 +39,7 @@ func TestInboxInBrowser(t *testing.T) {
 	// badge counts that only hold before the others have run.
 	browsertest.RunScripts(t, e2eFiles(t, []string{
 		"inbox-live.e2e.mjs", "thread.e2e.mjs", "messages.e2e.mjs", "search.e2e.mjs", "a11y.e2e.mjs", "requests.e2e.mjs", "bigthread.e2e.mjs",
-		"bulk.e2e.mjs", "biggroup.e2e.mjs", "announce.e2e.mjs",
+		"bulk.e2e.mjs", "biggroup.e2e.mjs", "announce.e2e.mjs", "moderation.e2e.mjs",
 	}),
 		"BASE_URL="+p.base, "INBOX_URL="+p.base+"/", "SUPERUSER_TOKEN="+root,
 		"BIG_THREAD="+big, "BIG_USER=user1@example.com", "BIG_PASSWORD=big-thread-1")

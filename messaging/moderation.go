@@ -257,6 +257,15 @@ func (m *Messaging) ModerationReport(viewer *core.Record, id string) (*Moderator
 		return nil, errNotFound()
 	}
 	v := moderatorReport(r, true)
+	// Bounded by the evidence window (2·report_context_messages+1 authors at most).
+	ids := []string{v.Reporter, v.Author, v.HandledBy}
+	for _, em := range v.Evidence.Messages {
+		ids = append(ids, em.Author)
+	}
+	ids = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(ids))), func(id string) bool { return id == "" })
+	if v.People, err = m.membersByID(ids); err != nil {
+		return nil, err
+	}
 	return &v, nil
 }
 

@@ -101,6 +101,9 @@ func TestModeration_ViewOnlyTheEvidence(t *testing.T) {
 	view := func(_ *fixture, _ world, report string) string { return queueURL + "/" + report }
 	runCases(t, []apiCase{
 		as("moderator reads the evidence", "admin", 200, []string{bodyGroupBob, bodyGroupAlice, `"evidenceIntact":true`, `"evidenceHash":"`}, view, otherBodies...),
+		// The names of the people in the report (reporter, author, the evidence's authors), nobody else's.
+		as("moderator reads the names of the report's people", "admin", 200,
+			[]string{`"people":{`, `"name":"Alice","username":"alice"`, `"name":"Bob","username":"bob"`}, view, `"username":"dave"`),
 		as("superuser reads the evidence", "superuser", 200, []string{bodyGroupBob, `"evidenceIntact":true`}, view, otherBodies...),
 		as("reporter → 403", "alice", 403, []string{notModerator}, view, allBodies...),
 		as("reported author → 403", "bob", 403, []string{notModerator}, view, allBodies...),

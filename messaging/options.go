@@ -81,8 +81,17 @@ func (m *Messaging) ClientOptions() ClientOptions {
 	return m.Limits().ClientOptions()
 }
 
+// callerOptions are the site's options plus what a client needs to know
+// about the caller: Moderator says whether they hold one of the
+// moderator_roles (or are a superuser), so the inbox shows its moderator
+// view only to them (the moderation routes check again).
+type callerOptions struct {
+	ClientOptions
+	Moderator bool `json:"moderator"`
+}
+
 func (m *Messaging) handleOptions(e *core.RequestEvent) error {
-	return e.JSON(http.StatusOK, m.ClientOptions())
+	return e.JSON(http.StatusOK, callerOptions{ClientOptions: m.ClientOptions(), Moderator: m.isModerator(e.Auth)})
 }
 
 // choiceSetting is one of values (a select field); empty means the default.

@@ -18,7 +18,15 @@ func TestOptions_Route(t *testing.T) {
 			return expect(f.as("", http.MethodGet, url, nil), 401, []string{`"status":401`}, "oldest_first")
 		}},
 		{name: "member reads the defaults", build: func(f *fixture) tests.ApiScenario {
-			return expect(f.as("alice", http.MethodGet, url, nil), 200, []string{defaults, `"emailNotifications":"conversation","whoCanMessage":"everyone"}`})
+			return expect(f.as("alice", http.MethodGet, url, nil), 200, []string{defaults, `"emailNotifications":"conversation","whoCanMessage":"everyone","moderator":false}`})
+		}},
+		// The inbox shows its moderator view only to moderators: the flag is the caller's own.
+		{name: "a moderator (admin role) is told so", build: func(f *fixture) tests.ApiScenario {
+			return expect(f.as("admin", http.MethodGet, url, nil), 200, []string{`"whoCanMessage":"everyone","moderator":true}`})
+		}},
+		{name: "the admin role no longer moderates when moderator_roles leaves it out", build: func(f *fixture) tests.ApiScenario {
+			f.setSettings(map[string]any{"moderator_roles": []string{"moderator"}})
+			return expect(f.as("admin", http.MethodGet, url, nil), 200, []string{`"moderator":false}`})
 		}},
 		{name: "member reads what the site owner set, and nothing else of the settings", build: func(f *fixture) tests.ApiScenario {
 			f.setSettings(map[string]any{"message_order": "newest_first", "composer_position": "top",
@@ -28,8 +36,8 @@ func TestOptions_Route(t *testing.T) {
 			return expect(f.as("bob", http.MethodGet, url, nil), 200,
 				[]string{`{"messageOrder":"newest_first","composerPosition":"top","maxBodyLength":500,` +
 					`"editWindowMinutes":-1,"maxAttachments":2,"maxAttachmentSize":1000,"attachmentTypes":["image/*"],` +
-					`"emailNotifications":"digest","whoCanMessage":"requests"}`},
-				"send_roles", "admin", "unblockable", "moderator")
+					`"emailNotifications":"digest","whoCanMessage":"requests","moderator":false}`},
+				"send_roles", "admin", "unblockable", "moderator_roles")
 		}},
 		{name: "Config values apply when the settings are empty",
 			cfg: messaging.Config{MessageOrder: messaging.MessageOrderNewestFirst, ComposerPosition: messaging.ComposerTop, MaxBodyLength: 99},

@@ -192,6 +192,10 @@ type ModeratorReport struct {
 	Evidence       *Evidence `json:"evidence,omitzero"`
 	EvidenceHash   string    `json:"evidenceHash,omitzero"`
 	EvidenceIntact *bool     `json:"evidenceIntact,omitzero"`
+	// People names the report's view's users (reporter, author, the
+	// evidence's authors, the handler) by id, so a moderator reads names,
+	// not ids; a deleted account is absent.
+	People map[string]Member `json:"people,omitzero"`
 }
 
 func moderatorReport(r *core.Record, withEvidence bool) ModeratorReport {

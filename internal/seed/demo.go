@@ -71,6 +71,11 @@ func Demo(app core.App, pm *messaging.Messaging, out io.Writer) error {
 		}
 		ids[n] = u.Id
 	}
+	// Dave moderates (moderator_roles has "moderator" by default), so a
+	// walkthrough can handle a report in the inbox's moderator view.
+	if err := giveRole(app, ids["dave"], "moderator"); err != nil {
+		return err
+	}
 	start := func(from string, to []string, subject string, bodies ...string) (string, error) {
 		var rec []string
 		for _, t := range to {
@@ -130,5 +135,18 @@ func Demo(app core.App, pm *messaging.Messaging, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "seeded %d demo users and %d conversations\n", len(names), len(convos))
 	printLogins()
+	return nil
+}
+
+// giveRole adds role to the user's roles.
+func giveRole(app core.App, id, role string) error {
+	u, err := app.FindRecordById(messaging.CollectionNameUsers, id)
+	if err != nil {
+		return err
+	}
+	u.Set("roles+", role)
+	if err := app.Save(u); err != nil {
+		return fmt.Errorf("seed: role %s: %w", role, err)
+	}
 	return nil
 }

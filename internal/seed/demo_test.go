@@ -2,6 +2,7 @@ package seed_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,6 +44,16 @@ func TestSeedDemo(t *testing.T) {
 	demo, err := app.FindAuthRecordByEmail("users", "alice@demo.example.com")
 	if err != nil || !demo.ValidatePassword("messaging123") {
 		t.Fatalf("demo alice can't sign in with the printed password: %v", err)
+	}
+	// Demo dave moderates (the README's walkthrough of a report), the others don't.
+	for name, want := range map[string]bool{"dave": true, "alice": false, "bob": false} {
+		u, err := app.FindAuthRecordByEmail("users", name+"@demo.example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(u.GetStringSlice("roles"), "moderator"); got != want {
+			t.Errorf("demo %s holds the moderator role: %v, want %v", name, got, want)
+		}
 	}
 	page, err := pm.Inbox(demo.Id, messaging.InboxQuery{})
 	if err != nil || len(page.Items) != 3 {

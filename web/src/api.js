@@ -57,6 +57,13 @@ export const Api = {
   setPreferences: (p) => api('PATCH', '/preferences', p),
   // The site's inbox options: layout, edit window, attachment limits.
   options: () => api('GET', '/options'),
+  // Reports: target is {message} or {thread, user?}; the same report again returns the first.
+  report: (target, reason, details) => api('POST', '/reports', { ...target, reason, details }),
+  myReports: () => api('GET', '/reports/mine', undefined, { limit: 100 }),
+  // Moderators only (the server answers 403 to anyone else).
+  modQueue: (state, cursor, limit = 30) => api('GET', '/moderation/reports', undefined, cursor ? { state, limit, cursor } : { state, limit }),
+  modReport: (id) => api('GET', `/moderation/reports/${encodeURIComponent(id)}`),
+  modAct: (id, action, reason) => api('POST', `/moderation/reports/${encodeURIComponent(id)}`, { action, reason }),
   tags: () => pb.collection('tags').getFullList({ sort: 'name', fields: 'id,name,color' }),
   createTag: (name) => pb.collection('tags').create({ user: pb.authStore.record.id, name }),
 };

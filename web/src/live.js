@@ -3,6 +3,7 @@ import { pb, Api } from './api.js';
 import { t } from './i18n/index.js';
 import { setTotals, threads, patchThread, putThreadOnTop, removeThread, belongs, loadInbox, loadTotals, myTags, connected, filters } from './state.js';
 import { showBulk } from './bulk.js';
+import { onReportEvent, loadOpenCount } from './reports.js';
 import { open, addMessages, markDeleted, catchUp, reloadView, setView, announcement, newestSeq, authorsOf } from './thread-store.js';
 
 // The live channel: the plugin's "messaging" realtime topic. Every tab
@@ -55,6 +56,7 @@ export async function stopLive() {
 export function catchUpAll() {
   loadInbox();
   loadTotals();
+  loadOpenCount();
   catchUp().then(markOpenReadIfSeen);
 }
 
@@ -174,6 +176,9 @@ function onEvent(e) {
         break;
       case 'bulk': // a bulk action or read-all, in this tab or another: one event for all its threads
                 showBulk(e.action, e.threads || []);
+        break;
+      case 'report': // a new report (moderators), or one of mine was handled
+        onReportEvent(e);
         break;
       case 'request': // accepted or declined, here or in another tab
         requestAnswered(id, e.state);

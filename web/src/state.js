@@ -42,7 +42,11 @@ export const options = signal({
   maxAttachments: 5,
   maxAttachmentSize: 10 << 20,
   attachmentTypes: [],
+  moderator: false, // the caller holds a moderator role: the moderator view shows
 });
+
+/** Whether the options have come (the moderator view waits for them). */
+export const optionsReady = signal(false);
 
 export const unreadTitle = computed(() => totals.value.messages);
 
@@ -130,6 +134,7 @@ export async function loadOptions() {
   } catch {
     /* keep the defaults; the server checks every limit anyway */
   }
+  optionsReady.value = true;
 }
 
 /** belongs tells whether a thread view fits the current inbox filters. */
@@ -187,5 +192,7 @@ export function signOut() {
     nextCursor.value = '';
     setTotals({ threads: 0, messages: 0, requests: 0 });
     myTags.value = [];
+    options.value = { ...options.value, moderator: false };
+    optionsReady.value = false;
   });
 }

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Router, Route, Switch, Link, useLocation, useSearch } from 'wouter-preact';
 import { basePath, pb } from '../api.js';
 import { t } from '../i18n/index.js';
-import { me, totals, connected, loadInbox, loadTotals, loadTags, loadOptions, signOut } from '../state.js';
+import { me, totals, connected, loadInbox, loadTotals, loadTags, loadOptions, signOut, options, optionsReady } from '../state.js';
+import { openReports, loadOpenCount, clearReports } from '../reports.js';
 import { startLive, stopLive } from '../live.js';
 import { SignIn } from './SignIn.jsx';
 import { InboxList } from './InboxList.jsx';
@@ -11,6 +12,7 @@ import { NewConversation } from './NewConversation.jsx';
 import { Settings } from './Settings.jsx';
 import { Blocked } from './Blocked.jsx';
 import { Search } from './Search.jsx';
+import { MyReports, ReviewedNotice } from './MyReports.jsx';
 
 export function App() {
   const user = me.value;
@@ -28,10 +30,11 @@ export function App() {
     loadInbox();
     loadTotals();
     loadTags();
-    loadOptions();
+    loadOptions().then(loadOpenCount);
     startLive();
     return () => {
       stopLive();
+      clearReports();
     };
   }, [user && user.id]);
 
@@ -62,6 +65,7 @@ function Shell({ user }) {
           <Link href="/new" class="btn primary icon-new" title={t('newConversation')}>
             <span class="label">{t('newConversation')}</span>
           </Link>
+          {options.value.moderator && <ModerationLink />}
           <Link href="/settings" class="btn icon-settings" title={t('settings')}>
             <span class="label">{t('settings')}</span>
           </Link>
@@ -75,6 +79,7 @@ function Shell({ user }) {
           {t('offline')}
         </p>
       )}
+      <ReviewedNotice />
       <div class="layout" data-view={view}>
         <aside class="sidebar" aria-label={t('conversations')}>
           <InboxList />
@@ -86,6 +91,9 @@ function Shell({ user }) {
             <Route path="/new" component={NewConversation} />
             <Route path="/settings" component={Settings} />
             <Route path="/blocked" component={Blocked} />
+            <Route path="/reports" component={MyReports} />
+            <Route path="/moderation">{() => <ModerationRoute id="" />}</Route>
+            <Route path="/moderation/:id">{(p) => <ModerationRoute id={p.id} />}</Route>
             <Route>
               <p class="empty">{t('pickConversation')}</p>
             </Route>
@@ -94,6 +102,46 @@ function Shell({ user }) {
       </div>
     </div>
   );
+}
+
+// ModerationLink is the moderators' header entry, with the number of open
+// reports (updated live from `report` events).
+function ModerationLink() {
+  const { n, more } = openReports.value;
+  return (
+    <Link href="/moderation" class="btn" data-testid="moderation-link">
+      <span>{t('moderation')}</span>
+      {n > 0 && (
+        <span class="badge" data-testid="open-reports" data-count={n}>
+          <span aria-hidden="true">
+            {n}
+            {more ? '+' : ''}
+          </span>
+          <span class="sr-only">{t('openReports', { n, more })}</span>
+        </span>
+      )}
+    </Link>
+  );
+}
+
+// The moderator view is a chunk of its own, loaded when a moderator opens
+// it: members never download it, and it never shows to them (the server
+// refuses its routes to anyone but moderators anyway).
+let moderationModule = null;
+function ModerationRoute({ id }) {
+  const [mod, setMod] = useState(moderationModule);
+  const allowed = options.value.moderator;
+  useEffect(() => {
+    if (!allowed || mod) return;
+    import('./Moderation.jsx').then((m) => {
+      moderationModule = m;
+      setMod(m);
+    });
+  }, [allowed]);
+  if (!optionsReady.value) return <p class="empty" role="status">{t('loading')}</p>;
+  if (!allowed) return <p class="empty">{t('notModerator')}</p>;
+  if (!mod) return <p class="empty" role="status">{t('loading')}</p>;
+  return id ? <mod.ReportPage id={id} /> : <mod.Queue />;
 }
 
 // ThreadRoute opens a thread, at a message when the URL says ?m=<id>.

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'wouter-preact';
 import { t } from '../i18n/index.js';
 import { errorText } from '../api.js';
 import { filters, myTags, loadTags, threads, totals } from '../state.js';
@@ -22,6 +23,7 @@ export function InboxMenu() {
   const [note, setNote] = useState('');
   const button = useRef(null);
   const menu = useRef(null);
+  const [, navigate] = useLocation();
 
   useEffect(() => {
     if (!expanded) return;
@@ -61,6 +63,11 @@ export function InboxMenu() {
         <li>
           <button type="button" onClick={markAll} disabled={!unread}>
             {t('markAllRead')}
+          </button>
+        </li>
+        <li>
+          <button type="button" onClick={() => (setExpanded(false), navigate('/reports'))}>
+            {t('myReports')}
           </button>
         </li>
       </ul>

@@ -90,6 +90,9 @@ export function Settings() {
       <p>
         <Link href="/blocked">{t('blockedPeople')}</Link>
       </p>
+      <p>
+        <Link href="/reports">{t('myReports')}</Link>
+      </p>
     </section>
   );
 }

@@ -12,6 +12,7 @@ import { Composer, discardToComposer, dropFiles } from './Composer.jsx';
 import { ThreadMenu } from './ThreadMenu.jsx';
 import { MemberCount } from './Members.jsx';
 import { AnnouncementBanner } from './Announcement.jsx';
+import { ReportDialog } from './ReportDialog.jsx';
 
 // Thread shows one conversation; at is a message to open it at (a search
 // hit), highlighted; without it the thread opens at the first unread.
@@ -413,13 +414,18 @@ function nextEditClose(messages, meId) {
 // closes: a Bubble whose props are unchanged doesn't (signals' sCU).
 function Bubble({ m, threadId, mine, seen, hit, canEdit }) {
   const [editing, setEditing] = useState(false);
+  const [reporting, setReporting] = useState(false);
+  const [error, setError] = useState('');
   const editBtn = useRef(null);
+  const reportBtn = useRef(null);
   async function del() {
     if (!confirm(t('confirmDeleteMessage'))) return;
+    setError('');
     try {
       await Api.deleteMessage(m.id);
-    } catch {
-      alert(t('genericError'));
+    } catch (err) {
+      // e.g. 403 "This message is under review." while a report holds it.
+      setError(errorText(err, { network: t('networkError'), generic: t('genericError') }));
     }
   }
   function stopEditing() {
@@ -453,6 +459,27 @@ function Bubble({ m, threadId, mine, seen, hit, canEdit }) {
             <span aria-hidden="true">🗑</span>
           </button>
         </span>
+      )}
+      {!mine && !m.deleted && (
+        <span class="actions theirs">
+          <button type="button" class="btn small ghost" ref={reportBtn} onClick={() => setReporting(true)} aria-label={t('reportMessage')} title={t('reportMessage')}>
+            <span aria-hidden="true">⚑</span>
+          </button>
+        </span>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {reporting && (
+        <ReportDialog
+          message={m.id}
+          onClose={() => {
+            setReporting(false);
+            setTimeout(() => reportBtn.current && reportBtn.current.focus(), 0);
+          }}
+        />
       )}
     </div>
   );

@@ -7,6 +7,7 @@ import { reloadView, setView } from '../thread-store.js';
 import { others } from '../format.js';
 import { RecipientPicker } from './RecipientPicker.jsx';
 import { Dialog } from './Dialog.jsx';
+import { ReportDialog } from './ReportDialog.jsx';
 
 // The conversation menu: a disclosure button and a list of actions, and
 // two dialogs (tags, add people).
@@ -97,6 +98,8 @@ export function ThreadMenu({ thread, meId }) {
     })]);
   }
 
+  actions.push([t('reportConversation'), () => { setExpanded(false); setDialog('report'); }]);
+
   return (
     <div class="menu">
       <button
@@ -126,6 +129,7 @@ export function ThreadMenu({ thread, meId }) {
       )}
       {dialog === 'tags' && <TagsDialog thread={thread} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
       {dialog === 'add' && <AddPeopleDialog thread={thread} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
+      {dialog === 'report' && <ReportDialog thread={thread} meId={meId} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
       {dialog === 'remove' && <RemovePeopleDialog thread={thread} meId={meId} onClose={() => { setDialog(''); button.current && button.current.focus(); }} />}
     </div>
   );
