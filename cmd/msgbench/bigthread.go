@@ -29,6 +29,8 @@ import (
 //     thread, one at a time, by the same members;
 //   - bigburst: the same number of posts from 16 members at once, and the
 //     time until the fan-out of them all is done;
+//   - read(small) / read(big): members reading the newest page of their
+//     small threads, then of the big one (the issue: about the same cost);
 //   - send(no fanout) / send(during fanout): the send measure in the small
 //     threads, then again while a member posts into the big thread as soon
 //     as the previous post's fan-out is done (the worker always busy);
@@ -37,7 +39,7 @@ import (
 //     stopped server, which must fix nothing.
 
 // bigThreadMeasures names the measures (printed in their own table).
-var bigThreadMeasures = []string{"bigpost(ref)", "bigpost", "bigburst", "send(no fanout)", "send(during fanout)", "bigthread check"}
+var bigThreadMeasures = []string{"bigpost(ref)", "bigpost", "bigburst", "read(small)", "read(big)", "send(no fanout)", "send(during fanout)", "bigthread check"}
 
 // bigThreadPlan is the size of the big-thread measures.
 type bigThreadPlan struct {
@@ -251,6 +253,24 @@ func runBigThread(ctx context.Context, cfg config, bin, work string, rep *Report
 	br.DrainSeconds = time.Since(began).Seconds()
 	br.Drained = true
 	add(br)
+
+	// Reading: the newest page of a small thread, then of the big one.
+	read := func(name string, page func(w, i int) (thread, token string)) Result {
+		var st stats
+		profiled(name, func() {
+			st = load(ctx, cfg.Conc, cfg.Duration, 0, func(ctx context.Context, w, i int) error {
+				th, tok := page(w, i)
+				return a.do(ctx, "GET", "/api/messaging/threads/"+th+"/messages", tok, nil, nil)
+			})
+		})
+		return st.result(name, "")
+	}
+	small := read("read(small)", func(w, i int) (string, string) {
+		m := fx.readers[(w*7919+i)%len(fx.readers)]
+		return m.thread, m.token
+	})
+	add(small)
+	add(withRef(read("read(big)", func(w, i int) (string, string) { return thread, posters[w%len(posters)].token }), small))
 
 	// Other members' sends with and without a fan-out running.
 	sendSmall := func(ctx context.Context, w, i int) error {
@@ -518,6 +538,11 @@ func bigThreadGoals(rep *Report, addGoal func(goal, target, measured string, met
 			r.Sent > 0 && r.Delivered == r.Sent)
 		addGoal(fmt.Sprintf("fan-out of a post to %d members (the issue's role-message time)", r.GroupSize), "≤ 10 s",
 			fmt.Sprintf("%.2f s p99 (p50 %.2f s)", r.FanOutP99/1000, r.FanOutP50/1000), r.FanOutP99 <= 10000)
+	}
+	if r := findMeasure(rep, "read(big)"); r != nil {
+		addGoal(fmt.Sprintf("a member reads a %d-member thread vs a small one, p99", r.GroupSize), "≤ 1.5×",
+			fmt.Sprintf("%.2f× (%.1f vs %.1f ms; %.0f vs %.0f req/s)", r.RatioP99, r.P99, r.P99/max(r.RatioP99, 1e-9), r.RPS, r.RPS/max(r.RatioRPS, 1e-9)),
+			r.RatioP99 <= 1.5 && r.Errors == 0)
 	}
 	if r := findMeasure(rep, "send(during fanout)"); r != nil {
 		addGoal("other members' sends during a fan-out vs without", "≥ 0.7×",
