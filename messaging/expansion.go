@@ -32,13 +32,15 @@ import (
 // email should keep the delay above the expansion's duration.
 
 // expansionBatch is how many members one step asks a type for, and
-// expansionYield the pause between steps: small steps and a pause give
-// other members' sends the write lock between them (at 500 a step those
-// sends halved during an expansion; BENCHMARKS.md, "Role messages"), and
-// 10,000 members still take a few seconds.
+// expansionRest how long the worker rests after a step, in steps' lengths
+// (at least expansionYield): small steps and a rest give other members'
+// sends the write lock and the CPU between them (at 500 a step, 5 ms
+// apart, those sends halved during an expansion; BENCHMARKS.md, "Role
+// messages"), and 10,000 members still take a few seconds.
 const (
 	expansionBatch = 200
 	expansionYield = 20 * time.Millisecond
+	expansionRest  = 2
 )
 
 // expandingSQL is the thread view's "expanding": a job of the thread t is
@@ -151,7 +153,7 @@ func (m *Messaging) announceExpanded(thread string, added []string, finished boo
 // the app's life: each step adds one page of members, then tells the
 // online ones.
 func (m *Messaging) bindExpansionHooks() {
-	m.expansions = newStepWorker(m.app, "role expansion", expansionYield, func() (bool, error) {
+	m.expansions = newStepWorker(m.app, "role expansion", expansionYield, expansionRest, func() (bool, error) {
 		more, thread, added, finished, err := m.expansionStep(m.app)
 		m.announceExpanded(thread, added, finished)
 		if err != nil {

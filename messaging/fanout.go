@@ -224,15 +224,19 @@ func (h *liveHub) onlineBetween(after, upTo string) []string {
 	return out
 }
 
-// fanOutYield is the pause between two batches: the senders' turn at the
-// write lock.
-const fanOutYield = 5 * time.Millisecond
+// fanOutYield is the shortest pause between two batches, the senders' turn
+// at the write lock, and fanOutRest the pause in batches' lengths: the
+// fan-out takes at most half the time while it has work.
+const (
+	fanOutYield = 5 * time.Millisecond
+	fanOutRest  = 1
+)
 
 // bindFanOutHooks runs the fan-out on a stepWorker (worker.go) with the
 // app's life: each step counts one batch, then tells the online members
 // it counted.
 func (m *Messaging) bindFanOutHooks() {
-	m.fanOut = newStepWorker(m.app, "counter fan-out", fanOutYield, func() (bool, error) {
+	m.fanOut = newStepWorker(m.app, "counter fan-out", fanOutYield, fanOutRest, func() (bool, error) {
 		more, counted, err := fanOutStep(m.app)
 		m.announceCounted(counted)
 		return more, err

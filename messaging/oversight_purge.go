@@ -216,7 +216,7 @@ func (m *Messaging) drainPurges() error {
 
 // bindPurges runs queued purges on a stepWorker with the app's life.
 func (m *Messaging) bindPurges() {
-	m.purges = newStepWorker(m.app, "purge", 20*time.Millisecond, m.purgeStep)
+	m.purges = newStepWorker(m.app, "purge", 20*time.Millisecond, 1, m.purgeStep)
 	m.purges.runWithApp(m.app, "Purge")
 }
 

@@ -20,9 +20,13 @@ type stepWorker struct {
 	name string
 	// step does one batch and reports whether more is waiting.
 	step func() (more bool, err error)
-	// yield is the pause between two busy steps: the senders' turn at
-	// the write lock.
+	// yield is the shortest pause between two busy steps, the senders'
+	// turn at the write lock; rest, when above 0, makes the pause rest
+	// times the step's own length when that is longer, so that the worker
+	// takes at most 1/(1+rest) of the time however slow its steps get on a
+	// busy machine (the notifier's rule, notify_worker.go).
 	yield time.Duration
+	rest  float64
 	wake  chan struct{}
 	// life guards quit and done, the running loop's channels.
 	life sync.Mutex
@@ -30,8 +34,8 @@ type stepWorker struct {
 	done chan struct{}
 }
 
-func newStepWorker(app core.App, name string, yield time.Duration, step func() (bool, error)) *stepWorker {
-	return &stepWorker{app: app, name: name, step: step, yield: yield, wake: make(chan struct{}, 1)}
+func newStepWorker(app core.App, name string, yield time.Duration, rest float64, step func() (bool, error)) *stepWorker {
+	return &stepWorker{app: app, name: name, step: step, yield: yield, rest: rest, wake: make(chan struct{}, 1)}
 }
 
 // poke wakes the worker without ever blocking the caller.
@@ -68,11 +72,12 @@ func (w *stepWorker) loop(quit, done chan struct{}) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		began := time.Now()
 		more, err := w.step()
 		if err != nil {
 			w.app.Logger().Error("messaging: "+w.name, "error", err)
 		}
-		wait := w.yield
+		wait := max(w.yield, time.Duration(w.rest*float64(time.Since(began))))
 		if !more || err != nil {
 			wait = time.Hour // until poked or ticked
 		}
