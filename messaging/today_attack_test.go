@@ -44,3 +44,57 @@ func TestTodayAttack_RemovedUserVersions_Hole(t *testing.T) {
 		},
 	}})
 }
+
+// suspendRoleUser suspends name's messaging from Go (a moderator's act).
+func (f *fixture) suspendRoleUser(name string) {
+	f.t.Helper()
+	f.must(f.pm.Suspend(nil, f.id(name), "abuse"))
+}
+
+// A suspended staff member is refused on the roles path too, and a
+// suspended member in an announcement gets no redirected reply.
+func TestTodayAttack_SuspendedOnStaffPaths(t *testing.T) {
+	t.Parallel()
+	runCases(t, []apiCase{
+		roleCase("suspended staff: role start → 403", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			f.suspendRoleUser("sam")
+			s := f.as("sam", http.MethodPost, "/api/messaging/threads", map[string]any{"roles": []string{"support"}, "body": "one more"})
+			return countIs(expect(s, 403, []string{suspendedRefusal}), "threads", 0)
+		}),
+		roleCase("suspended staff: announcement to recipients → 403", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			f.suspendRoleUser("sam")
+			s := f.as("sam", http.MethodPost, "/api/messaging/threads", map[string]any{"recipients": []string{f.id("bob")},
+				"announcement": true, "body": "one more"})
+			return countIs(expect(s, 403, []string{suspendedRefusal}), "threads", 0)
+		}),
+		announceCase("suspended member: reply to an announcement → 403, no direct thread", func(f *fixture, th string) tests.ApiScenario {
+			f.suspendRoleUser("bob")
+			s := f.as("bob", http.MethodPost, threadURL(th, "/messages"), map[string]any{"body": "one more"})
+			return countIs(expect(s, 403, []string{suspendedRefusal}), "threads", 1)
+		}),
+		announceCase("suspended sender: adds people → 403", func(f *fixture, th string) tests.ApiScenario {
+			f.suspendRoleUser("sam")
+			s := f.as("sam", http.MethodPost, threadURL(th, "/members"), map[string]any{"users": []string{f.id("alice")}})
+			return expect(s, 403, []string{suspendedRefusal})
+		}),
+		announceCase("plain member: records API, a system-looking message → 403", func(f *fixture, th string) tests.ApiScenario {
+			body := map[string]any{"thread": th, "body": "x", "author": ""}
+			return countIs(expect(f.as("bob", http.MethodPost, recordsURL("messages", ""), body), 403,
+				[]string{announceReply}), "messages", 1)
+		}),
+		announceCase("plain member: records API as the sender → refused", func(f *fixture, th string) tests.ApiScenario {
+			body := map[string]any{"thread": th, "body": "x", "author": f.id("sam")}
+			s := f.as("bob", http.MethodPost, recordsURL("messages", ""), body)
+			return countIs(expect(s, 403, []string{`"status":403`}), "messages", 1)
+		}),
+		roleCase("member without role_message_roles: announcement to one person → 403", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			s := f.as("bob", http.MethodPost, "/api/messaging/threads", map[string]any{"recipients": []string{f.id("carol")},
+				"announcement": true, "body": "x"})
+			return countIs(expect(s, 403, []string{`You can't message roles.`}), "threads", 0)
+		}),
+		roleCase("member without role_message_roles: unknown role → 403, not 400", messaging.Config{}, func(f *fixture) tests.ApiScenario {
+			s := f.as("bob", http.MethodPost, "/api/messaging/threads", map[string]any{"roles": []string{"nosuchrole"}, "body": "x"})
+			return countIs(expect(s, 403, []string{`You can't message roles.`}), "threads", 0)
+		}),
+	})
+}
