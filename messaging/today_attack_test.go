@@ -98,3 +98,64 @@ func TestTodayAttack_SuspendedOnStaffPaths(t *testing.T) {
 		}),
 	})
 }
+
+// A moderator reported by a member neither finds the report in the queue
+// nor reads it (who reported them, their words, the evidence): another
+// moderator handles it. Before the fix both answered with the reporter's
+// id, so a reported moderator learned who reported them.
+func TestTodayAttack_ReportedModeratorSeesNoReport_Hole(t *testing.T) {
+	t.Parallel()
+	// bob, the reported author, holds a moderator role.
+	modReport := func(name string, build func(f *fixture, w world, report string) tests.ApiScenario) apiCase {
+		return reportCase(name, messaging.Config{}, func(f *fixture, w world, report string) tests.ApiScenario {
+			u, err := f.app.FindRecordById("users", f.id("bob"))
+			f.must(err)
+			u.Set("roles", []string{"moderator"})
+			f.must(f.app.Save(u))
+			f.users["bob"] = u
+			return build(f, w, report)
+		})
+	}
+	runCases(t, []apiCase{
+		modReport("reported moderator: queue leaves it out", func(f *fixture, w world, report string) tests.ApiScenario {
+			return expect(f.as("bob", http.MethodGet, queueURL, nil), 200, []string{`"items":[]`}, report, f.id("alice"))
+		}),
+		modReport("reported moderator: view → 404", func(f *fixture, w world, report string) tests.ApiScenario {
+			return expect(f.as("bob", http.MethodGet, queueURL+"/"+report, nil), 404, []string{notFoundBody}, f.id("alice"))
+		}),
+		modReport("another moderator still sees it", func(f *fixture, w world, report string) tests.ApiScenario {
+			return expect(f.as("admin", http.MethodGet, queueURL, nil), 200, []string{`"id":"` + report + `"`})
+		}),
+		modReport("the reporter's own report stays hers in the queue", func(f *fixture, w world, report string) tests.ApiScenario {
+			// alice, a moderator too, filed it: she may read it (it is hers), not act on it.
+			u, err := f.app.FindRecordById("users", f.id("alice"))
+			f.must(err)
+			u.Set("roles", []string{"moderator"})
+			f.must(f.app.Save(u))
+			f.users["alice"] = u
+			return expect(f.as("alice", http.MethodGet, queueURL+"/"+report, nil), 200, []string{`"id":"` + report + `"`})
+		}),
+	})
+}
+
+// Nor does the reported moderator get the live "report" event of a new
+// report about them (only to find it missing from their queue).
+func TestTodayAttack_ReportedModeratorHearsNothing_Hole(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	w := f.world()
+	u, err := f.app.FindRecordById("users", f.id("bob"))
+	f.must(err)
+	u.Set("roles", []string{"moderator"})
+	f.must(f.app.Save(u))
+	srv := f.serve()
+	clients := map[string]*liveClient{
+		"admin": f.connect(srv, "admin", messaging.RealtimeTopic),
+		"bob":   f.connect(srv, "bob", messaging.RealtimeTopic),
+	}
+	out := f.mustRequest(srv, 200, "alice", http.MethodPost, "/api/messaging/reports", map[string]any{"message": w.groupBob.Id, "reason": "spam"})
+	var v messaging.ReporterView
+	decodeBytes(t, []byte(out), &v)
+	eventsAre(t, clients, map[string][]map[string]any{"admin": {{"type": "report", "report": v.ID, "reason": "spam"}}})
+}
