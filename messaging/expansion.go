@@ -69,6 +69,16 @@ func (m *Messaging) expansionStep(app core.App) (more bool, thread string, added
 		if err != nil {
 			return err
 		}
+		// The job was read outside this transaction: a purge of its
+		// thread (oversight_purge.go deletes the job with the
+		// memberships) may have committed since, and must not see
+		// members come back. Checked here, in the write transaction.
+		var live bool
+		if err := tx.DB().NewQuery(`SELECT EXISTS (SELECT 1 FROM messaging_expansions WHERE id = {:id}
+				AND cursor = {:cursor} AND state IN ('` + ExpansionPending + `', '` + ExpansionRunning + `'))`).
+			Bind(dbx.Params{"id": job.ID, "cursor": job.Cursor}).Row(&live); err != nil || !live {
+			return err
+		}
 		if added, err = addExpandedMembers(tx, job.Thread, ids); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
 	"github.com/pbmessaging/pbmessaging/messaging"
@@ -158,4 +159,45 @@ func TestTodayAttack_ReportedModeratorHearsNothing_Hole(t *testing.T) {
 	var v messaging.ReporterView
 	decodeBytes(t, []byte(out), &v)
 	eventsAre(t, clients, map[string][]map[string]any{"admin": {{"type": "report", "report": v.ID, "reason": "spam"}}})
+}
+
+// A purge that commits between the expansion worker's read of its job and
+// the step's transaction must not see the step add members again: before
+// the fix the step added its page to the purged conversation (the job row
+// was gone, the thread not yet), and those members read its messages
+// until the purge job reached the thread. The Members callback plays the
+// purge, in the step's transaction, the first time it is called after
+// the start.
+func TestTodayAttack_ExpansionAfterPurge_Hole(t *testing.T) {
+	t.Parallel()
+	f := newRoleFixture(t, messaging.Config{RoleExpandThreshold: 1})
+	defer f.app.Cleanup()
+	var thread string
+	armed := false
+	members := []string{f.id("bob"), f.id("carol"), f.id("dave")}
+	f.must(f.pm.RegisterRecipientType(messaging.RecipientType{
+		Name: "racy",
+		Members: func(app core.App, id, after string, limit int) ([]string, string, error) {
+			if armed {
+				armed = false
+				for _, q := range []string{"DELETE FROM thread_members WHERE thread = {:t}",
+					"DELETE FROM " + messaging.CollectionNameExpansions + " WHERE thread = {:t}"} {
+					if _, err := app.DB().NewQuery(q).Bind(dbx.Params{"t": thread}).Execute(); err != nil {
+						return nil, "", err
+					}
+				}
+			}
+			return members, "", nil
+		},
+	}))
+	th, _ := f.startRoles("sam", nil, messaging.StartOptions{To: []messaging.Recipient{{Type: "racy", ID: "all"}}})
+	thread = th.Id
+	armed = true
+	f.must(messaging.DrainExpansionsForTest(f.pm))
+	var n int
+	f.must(f.app.DB().NewQuery("SELECT COUNT(*) FROM thread_members WHERE thread = {:t}").
+		Bind(dbx.Params{"t": thread}).Row(&n))
+	if n != 0 {
+		t.Errorf("%d members added to a purged conversation", n)
+	}
 }
