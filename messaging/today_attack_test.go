@@ -201,3 +201,29 @@ func TestTodayAttack_ExpansionAfterPurge_Hole(t *testing.T) {
 		t.Errorf("%d members added to a purged conversation", n)
 	}
 }
+
+// A member can't forge state on a message they create through the
+// records API: "from a deleted user", already deleted (a placeholder
+// that dodges the report hold), a given seq or no author. Refused or
+// ignored are both fine: the check is on the row.
+func TestTodayAttack_RecordsCreateForgesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	w := f.world()
+	srv := f.serve()
+	for _, extra := range []map[string]any{{"author_deleted": true}, {"deleted": true}, {"seq": 999}, {"author": ""}} {
+		body := map[string]any{"thread": w.direct, "body": "forged-one"}
+		for k, v := range extra {
+			body[k] = v
+		}
+		status, out := f.request(srv, "alice", http.MethodPost, recordsURL(messaging.CollectionNameMessages, ""), body)
+		var n int
+		f.must(f.app.DB().NewQuery(`SELECT COUNT(*) FROM messages WHERE thread = {:t} AND body = 'forged-one'
+				AND (author_deleted OR deleted OR author != {:a} OR seq = 999)`).
+			Bind(dbx.Params{"a": f.id("alice"), "t": w.direct}).Row(&n))
+		if n != 0 {
+			t.Errorf("%v: forged row written (status %d: %s)", extra, status, out)
+		}
+	}
+}
