@@ -6,7 +6,10 @@ package messaging_test
 // tried. Tests named ..._Hole showed a hole before its fix.
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/pocketbase/dbx"
@@ -226,4 +229,42 @@ func TestTodayAttack_RecordsCreateForgesNothing(t *testing.T) {
 			t.Errorf("%v: forged row written (status %d: %s)", extra, status, out)
 		}
 	}
+}
+
+// Under deleted_user_messages = "remove", with bodies kept for the
+// retention days, the removed text is gone from every member path: the
+// search index, the export, the thread's last message and the message
+// pages (the kept body stays for superusers only).
+func TestTodayAttack_RemovedUserLeavesNoText(t *testing.T) {
+	t.Parallel()
+	const secret = "zanzibarwombat"
+	f := newFixture(t, messaging.Config{})
+	defer f.app.Cleanup()
+	f.setting("deleted_user_messages", "remove")
+	f.setting("deleted_retention_days", "7")
+	thread, _ := f.start("alice", []string{"bob", "dave"}, "", "hello "+secret)
+	f.send("alice", thread.Id, "again "+secret)
+	f.must(f.app.Delete(f.users["alice"]))
+
+	page, err := f.pm.Search(f.id("bob"), secret, messaging.SearchOptions{})
+	f.must(err)
+	if len(page.Items) != 0 {
+		t.Errorf("search still finds the removed text: %+v", page.Items)
+	}
+	var out bytes.Buffer
+	f.must(f.pm.Export(f.id("bob"), &out))
+	view, err := f.pm.Thread(f.id("bob"), thread.Id)
+	f.must(err)
+	msgs, err := f.pm.Messages(f.id("bob"), thread.Id, "", 50)
+	f.must(err)
+	raw, _ := json.Marshal([]any{view, msgs})
+	for what, text := range map[string]string{"export": out.String(), "thread and messages": string(raw)} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s carries the removed text", what)
+		}
+	}
+	if f.keptRows("") != 2 {
+		t.Errorf("kept bodies %d, want 2", f.keptRows(""))
+	}
+	f.noCountDrift()
 }
