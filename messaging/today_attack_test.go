@@ -268,3 +268,38 @@ func TestTodayAttack_RemovedUserLeavesNoText(t *testing.T) {
 	}
 	f.noCountDrift()
 }
+
+// A superuser's records-API read of message_versions (earlier bodies:
+// message text) is recorded like a read of messages, with the reason
+// "dashboard". Before the fix it left no audit row and no notice.
+func TestTodayAttack_DashboardVersionsReadIsRecorded_Hole(t *testing.T) {
+	t.Parallel()
+	edited := func(f *fixture, w world) string {
+		_, err := f.pm.Edit(f.id("alice"), w.directAlice.Id, "edited now")
+		f.must(err)
+		var id string
+		f.must(f.app.DB().NewQuery("SELECT id FROM message_versions WHERE message = {:m}").
+			Bind(dbx.Params{"m": w.directAlice.Id}).Row(&id))
+		return id
+	}
+	recorded := func(f *fixture, thread string, s tests.ApiScenario) tests.ApiScenario {
+		s.AfterTestFunc = func(t testing.TB, _ *tests.TestApp, _ *http.Response) {
+			if n := f.audits(messaging.AuditThreadView, thread); n != 1 || len(f.staffNotes(thread)) != 1 {
+				t.Errorf("%d audit rows, notes %q", n, f.staffNotes(thread))
+			}
+		}
+		return s
+	}
+	runCases(t, []apiCase{
+		worldCase("superuser lists versions → recorded", func(f *fixture, w world) tests.ApiScenario {
+			edited(f, w)
+			return recorded(f, w.direct, expect(f.as("superuser", http.MethodGet,
+				recordsURL(messaging.CollectionNameMessageVersions, ""), nil), 200, []string{bodyDirectAlice}))
+		}),
+		worldCase("superuser views a version → recorded", func(f *fixture, w world) tests.ApiScenario {
+			id := edited(f, w)
+			return recorded(f, w.direct, expect(f.as("superuser", http.MethodGet,
+				recordsURL(messaging.CollectionNameMessageVersions, "/"+id), nil), 200, []string{bodyDirectAlice}))
+		}),
+	})
+}
