@@ -303,3 +303,23 @@ func TestTodayAttack_DashboardVersionsReadIsRecorded_Hole(t *testing.T) {
 		}),
 	})
 }
+
+// deleted_user_messages = "remove" while a post's counter fan-out is
+// still to run (a big thread): the counts end exact, whichever comes
+// first.
+func TestTodayAttack_RemovedUserWithPendingFanOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, messaging.Config{FanOutThreshold: 2})
+	defer f.app.Cleanup()
+	f.setting("deleted_user_messages", "remove")
+	thread, _ := f.start("bob", []string{"alice", "carol", "dave"}, "", "first")
+	f.must(messaging.DrainFanOutsForTest(f.app))
+	f.send("alice", thread.Id, "from alice, fanned out later")
+	f.send("carol", thread.Id, "from carol")
+	f.must(f.app.Delete(f.users["alice"]))
+	f.must(messaging.DrainFanOutsForTest(f.app))
+	if got := []int{f.unread("bob", thread.Id), f.unread("dave", thread.Id)}; got[0] != 1 || got[1] != 2 {
+		t.Errorf("unread bob, dave %v; want [1 2] (carol's; bob's first and carol's)", got)
+	}
+	f.noCountDrift()
+}
