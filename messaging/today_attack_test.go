@@ -323,3 +323,39 @@ func TestTodayAttack_RemovedUserWithPendingFanOut(t *testing.T) {
 	}
 	f.noCountDrift()
 }
+
+// The hold on a reported message against the paths its tests don't
+// name: a records-API soft delete (the update rule already refuses
+// "deleted" from members: 404) and a batch edit or delete.
+func TestTodayAttack_HoldOnOtherPaths(t *testing.T) {
+	t.Parallel()
+	held := func(name string, status int, content string, req func(f *fixture, w world) tests.ApiScenario) apiCase {
+		return worldCase(name, func(f *fixture, w world) tests.ApiScenario {
+			f.report("alice", w.groupBob.Id)
+			s := expect(req(f, w), status, []string{content})
+			s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, _ *http.Response) {
+				m, _ := app.FindRecordById(messaging.CollectionNameMessages, w.groupBob.Id)
+				if m.GetString("body") != bodyGroupBob || m.GetBool("deleted") {
+					t.Errorf("held message changed: %v", m.PublicExport())
+				}
+			}
+			return s
+		})
+	}
+	batch := func(f *fixture, id string, body map[string]any) tests.ApiScenario {
+		f.enableBatch()
+		return f.as("bob", http.MethodPost, "/api/batch", map[string]any{"requests": []map[string]any{{
+			"method": "PATCH", "url": recordsURL(messaging.CollectionNameMessages, "/"+id), "body": body}}})
+	}
+	runCases(t, []apiCase{
+		held("records API soft delete → 404 (the rule)", 404, `"status":404`, func(f *fixture, w world) tests.ApiScenario {
+			return f.as("bob", http.MethodPatch, recordsURL(messaging.CollectionNameMessages, "/"+w.groupBob.Id), map[string]any{"deleted": true})
+		}),
+		held("batch edit → refused", 400, `This message is under review.`, func(f *fixture, w world) tests.ApiScenario {
+			return batch(f, w.groupBob.Id, map[string]any{"body": "nothing to see"})
+		}),
+		held("batch soft delete → refused", 400, `"code":"batch_request_failed"`, func(f *fixture, w world) tests.ApiScenario {
+			return batch(f, w.groupBob.Id, map[string]any{"deleted": true})
+		}),
+	})
+}
