@@ -70,6 +70,13 @@ func (m *Messaging) removeMessagesOf(tx core.App, user string) error {
 	if err != nil {
 		return err
 	}
+	// The earlier bodies go with the body, as on an author's delete
+	// (editing.go keepVersion): /versions must not show what was removed.
+	_, err = db.NewQuery(`DELETE FROM ` + CollectionNameMessageVersions + ` WHERE message IN
+			(SELECT id FROM messages WHERE author = {:user} AND deleted = FALSE)`).Bind(p).Execute()
+	if err != nil {
+		return err
+	}
 	_, err = db.NewQuery(`UPDATE messages SET body = '', html = '', ` + filesFieldName + ` = '[]', deleted = TRUE
 		WHERE author = {:user} AND deleted = FALSE`).Bind(p).Execute()
 	if err != nil {

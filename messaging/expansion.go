@@ -75,17 +75,21 @@ func (m *Messaging) expansionStep(app core.App) (more bool, thread string, added
 		return true, job.Thread, nil, true, failExpansion(app, job.ID, "Unknown recipient type "+job.Type+": register it before the app serves.")
 	}
 	// The page is read before the write transaction, which then holds
-	// the write lock only for the inserts; the transaction checks that
-	// the job's cursor hasn't moved meanwhile (another process's worker,
-	// or recount's drain), so a page is never added twice.
+	// the write lock only for the inserts, once it has checked the job
+	// is still where this step found it.
 	ids, next, err := t.Members(app, job.Key, job.Cursor, expansionBatch)
 	if err == nil {
 		err = app.RunInTransaction(func(tx core.App) error {
-			var cursor string
-			err := tx.DB().NewQuery(`SELECT cursor FROM messaging_expansions WHERE id = {:id}`).
-				Bind(dbx.Params{"id": job.ID}).Row(&cursor)
-			if err != nil || cursor != job.Cursor {
-				return err // moved on: the next step reads the job again
+			// Still the job's next page? Another worker may have taken
+			// it, and a purge of the thread (oversight_purge.go deletes
+			// the job with the memberships) may have committed since:
+			// its members must not come back.
+			var live bool
+			err := tx.DB().NewQuery(`SELECT EXISTS (SELECT 1 FROM messaging_expansions WHERE id = {:id}
+				AND cursor = {:cursor} AND state IN ('` + ExpansionPending + `', '` + ExpansionRunning + `'))`).
+				Bind(dbx.Params{"id": job.ID, "cursor": job.Cursor}).Row(&live)
+			if err != nil || !live {
+				return err
 			}
 			if added, err = addExpandedMembers(tx, job.Thread, ids); err != nil {
 				return err

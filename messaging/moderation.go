@@ -223,6 +223,11 @@ func (m *Messaging) ModerationQueue(viewer *core.Record, q ReportQuery) (*Report
 	}
 	limit := m.limit(q.Limit)
 	query := m.app.RecordQuery(CollectionNameReports).AndWhere(dbx.HashExp{"state": q.State})
+	if !viewer.IsSuperuser() {
+		// A report about a moderator is another's to handle: shown to
+		// them, it would name who reported them.
+		query = query.AndWhere(dbx.Not(dbx.HashExp{"author": viewer.Id}))
+	}
 	if q.Cursor != "" {
 		at, id, ok := decodeCursor(q.Cursor)
 		if !ok {
@@ -253,8 +258,8 @@ func (m *Messaging) ModerationReport(viewer *core.Record, id string) (*Moderator
 		return nil, errNotModerator()
 	}
 	r, err := m.app.FindRecordById(CollectionNameReports, id)
-	if err != nil {
-		return nil, errNotFound()
+	if err != nil || (!viewer.IsSuperuser() && (&Report{r}).Author() == viewer.Id) {
+		return nil, errNotFound() // about the viewer: see ModerationQueue
 	}
 	v := moderatorReport(r, true)
 	// Bounded by the evidence window (2·report_context_messages+1 authors at most).

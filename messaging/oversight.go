@@ -263,6 +263,30 @@ func (m *Messaging) bindOversight() {
 			return e.Next()
 		},
 	})
+	// Earlier bodies are message text too: a read of message_versions
+	// counts for the conversations of the versions' messages.
+	m.app.OnRecordsListRequest(CollectionNameMessageVersions).Bind(&hook.Handler[*core.RecordsListRequestEvent]{
+		Id: "__messagingStaffVersionsListRead__", Func: func(e *core.RecordsListRequestEvent) error {
+			if !e.HasSuperuserAuth() || len(e.Records) == 0 {
+				return e.Next()
+			}
+			if err := m.recordVersionsRead(e.Auth, e.Records); err != nil {
+				return err
+			}
+			return e.Next()
+		},
+	})
+	m.app.OnRecordViewRequest(CollectionNameMessageVersions).Bind(&hook.Handler[*core.RecordRequestEvent]{
+		Id: "__messagingStaffVersionsViewRead__", Func: func(e *core.RecordRequestEvent) error {
+			if !e.HasSuperuserAuth() {
+				return e.Next()
+			}
+			if err := m.recordVersionsRead(e.Auth, []*core.Record{e.Record}); err != nil {
+				return err
+			}
+			return e.Next()
+		},
+	})
 	m.app.Cron().MustAdd("__messagingStaffNotices__", "*/10 * * * *", func() {
 		if _, err := m.PostDueStaffNotices(); err != nil {
 			m.app.Logger().Error("messaging: posting staff notices failed", "error", err)
@@ -293,4 +317,21 @@ func (m *Messaging) bindOversightRoutes(se *core.ServeEvent) {
 		return e.JSON(http.StatusOK, out)
 	})
 	g.POST("/threads/{id}/purge", m.handlePurge)
+}
+
+// recordVersionsRead records a superuser's read of message versions as a
+// dashboard read of their messages' conversations (one query for the
+// page's threads).
+func (m *Messaging) recordVersionsRead(viewer *core.Record, versions []*core.Record) error {
+	ids := make([]string, 0, len(versions))
+	for _, v := range versions {
+		ids = append(ids, v.GetString("message"))
+	}
+	threads := []string{}
+	err := m.app.DB().NewQuery(`SELECT DISTINCT thread FROM messages WHERE id IN (SELECT value FROM json_each({:ids}))`).
+		Bind(dbx.Params{"ids": inParam(ids)}).Column(&threads)
+	if err != nil || len(threads) == 0 {
+		return err
+	}
+	return m.recordStaffRead(viewer, threads, dashboardReason)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json/v2"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -34,7 +35,10 @@ import (
 func (m *Messaging) reportCreated(report *core.Record) {
 	payload := map[string]any{"type": "report", "report": report.Id, "reason": report.GetString("reason"),
 		"created": report.GetString("created")}
-	if mods := m.live.onlineWhere(m.isModerator); len(mods) > 0 {
+	// A moderator reported is not told: another handles it (moderation.go).
+	about := report.GetString("author")
+	mods := slices.DeleteFunc(m.live.onlineWhere(m.isModerator), func(u string) bool { return u == about })
+	if len(mods) > 0 {
 		m.live.ordered(mods, func() {
 			for _, u := range mods {
 				m.live.send(u, payload)

@@ -16,3 +16,7 @@ func DrainExpansionsForTest(m *Messaging) error { return m.drainExpansions() }
 func RolesMigrationForTest() [2]func(core.App) error {
 	return [2]func(core.App) error{migrateRolesUp, migrateRolesDown}
 }
+
+// StopExpansionWorkerForTest stops the background expansion worker (a
+// test that must see a job before it runs).
+func StopExpansionWorkerForTest(m *Messaging) { m.expansions.stop() }
