@@ -67,11 +67,15 @@ func escapeLike(s string) string {
 // changes fewer than batch rows or maxRuns ran, and returns the rows
 // changed in all: each run its own short write, so a clean-up job never
 // holds the write lock long, and a cap per call (the next call goes on).
-// pause, when not 0, is a wait between two runs: the senders' turn at the
-// write lock when many runs follow each other.
+// pause, when not 0, is the least wait between two runs, and the wait is
+// twice the run's own length when that is longer: when many runs follow
+// each other, the job takes at most a third of the time, and the senders
+// get the write lock and the CPU between runs (the workers' rule,
+// worker.go).
 func inBatches(q *dbx.Query, batch, maxRuns int, pause time.Duration) (int64, error) {
 	var total int64
 	for range maxRuns {
+		began := time.Now()
 		res, err := q.Execute()
 		if err != nil {
 			return total, err
@@ -81,7 +85,9 @@ func inBatches(q *dbx.Query, batch, maxRuns int, pause time.Duration) (int64, er
 		if n < int64(batch) {
 			break
 		}
-		time.Sleep(pause)
+		if pause > 0 {
+			time.Sleep(max(pause, 2*time.Since(began)))
+		}
 	}
 	return total, nil
 }

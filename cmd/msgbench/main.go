@@ -223,7 +223,7 @@ func run(ctx context.Context, cfg config) (*Report, error) {
 		}
 	}
 	// Last in a whole run: its own dataset, around one big conversation.
-	if cfg.BigThreadOnly || (!cfg.NotifyOnly && !cfg.AntiSpamOnly && !cfg.ExportOnly && !cfg.RolesOnly) {
+	if cfg.BigThreadOnly || (!cfg.NotifyOnly && !cfg.AntiSpamOnly && !cfg.ExportOnly && !cfg.RolesOnly && !cfg.PurgeOnly) {
 		if err := runBigThread(ctx, cfg, bin, work, rep, logf); err != nil {
 			return rep, fmt.Errorf("big thread: %w", err)
 		}
