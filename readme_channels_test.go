@@ -55,3 +55,41 @@ func TestReadmeChannelExamples(t *testing.T) {
 		t.Fatalf("the README's channel examples don't build: %v\n%s", err, out)
 	}
 }
+
+// TestReadmeRecipientTypeExample builds the complete main.go of the
+// README's recipient types ("everyone in this project") with go vet, in a
+// folder of this module (so it uses this checkout), as the channel
+// examples are built.
+func TestReadmeRecipientTypeExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := regexp.MustCompile(`(?s)\n## Messages to roles, announcements and recipient types\n(.*?)\n## `).FindSubmatch(readme)
+	if section == nil {
+		t.Fatal("no Messages to roles section")
+	}
+	var program string
+	for _, b := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllSubmatch(section[1], -1) {
+		if code := string(b[1]); strings.HasPrefix(code, "package main\n") && strings.Contains(code, "RegisterRecipientType") {
+			program = code
+		}
+	}
+	if program == "" {
+		t.Fatal("the section lacks the complete recipient-type program")
+	}
+	dir, err := os.MkdirTemp(".", "_readme_recipients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(program), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("go", "vet", "./"+filepath.Base(dir)).CombinedOutput(); err != nil {
+		t.Fatalf("the README's recipient-type example doesn't build: %v\n%s", err, out)
+	}
+}
