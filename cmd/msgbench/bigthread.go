@@ -76,36 +76,17 @@ func runBigThread(ctx context.Context, cfg config, bin, work string, rep *Report
 	if err := setupReference(bin, dir, dataDir); err != nil {
 		return err
 	}
-	env, pprofAddr, err := profileEnv(cfg)
+	ms, err := startMeasured(ctx, cfg, bin, dataDir, dir, logf)
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, bin, dataDir, env)
-	if err != nil {
-		return err
-	}
+	srv, a, profiled := ms.srv, ms.a, ms.profiled
 	defer func() {
 		if srv != nil {
 			srv.stop()
 		}
 	}()
-	profiled := func(name string, fn func()) {
-		if pprofAddr == "" {
-			fn()
-			return
-		}
-		done := profile(ctx, pprofAddr, cfg.Duration, filepath.Join(dir, name+".pprof"), logf)
-		fn()
-		<-done
-	}
-	a := newAPI(srv.base)
-	if err := a.loginSuperuser(ctx); err != nil {
-		return err
-	}
-	if err := setAntiSpam(ctx, a, true); err != nil {
-		return err
-	}
-	fx, toks, err := loadFixture(ctx, a, cfg.Conc)
+	fx, toks, err := senders(ctx, a, cfg.Conc)
 	if err != nil {
 		return err
 	}
@@ -133,26 +114,15 @@ func runBigThread(ctx context.Context, cfg config, bin, work string, rep *Report
 	// The members' live clients.
 	tr := newArrivals()
 	sse := newSSEClient()
-	var clients []*sseClient
-	var mu sync.Mutex
+	clients, err := connectClients(ctx, sse, a, tokList[cfg.Conc:cfg.Conc+bp.Clients], 16, tr.onEvent)
+	if err != nil {
+		return fmt.Errorf("connecting the members' live clients: %w", err)
+	}
 	defer func() {
 		for _, c := range clients {
 			c.close()
 		}
 	}()
-	err = forEach(ctx, 16, bp.Clients, func(_ context.Context, i int) error {
-		c, err := connectSSE(ctx, sse, a, tokList[cfg.Conc+i], "messaging", tr.onEvent)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		clients = append(clients, c)
-		mu.Unlock()
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("connecting the members' live clients: %w", err)
-	}
 
 	var seq atomic.Int64
 	post := func(ctx context.Context, p bigPoster) (string, error) {

@@ -208,32 +208,16 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 		return runNotify(ctx, cfg, nbin, dataDir, ds, p.GroupSize, add, logf)
 	}
 
-	env, pprofAddr, err := profileEnv(cfg)
+	ms, err := startMeasured(ctx, cfg, bin, dataDir, dir, logf)
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, bin, dataDir, env)
-	if err != nil {
-		return err
-	}
+	srv, a, profiled := ms.srv, ms.a, ms.profiled
 	defer func() {
 		if srv != nil {
 			srv.stop()
 		}
 	}()
-	profiled := func(name string, fn func()) {
-		if pprofAddr == "" {
-			fn()
-			return
-		}
-		done := profile(ctx, pprofAddr, cfg.Duration, filepath.Join(dir, name+".pprof"), logf)
-		fn()
-		<-done
-	}
-	a := newAPI(srv.base)
-	if err := a.loginSuperuser(ctx); err != nil {
-		return err
-	}
 	if cfg.ExportOnly {
 		return measureExport(ctx, a, srv, ds, add, logf)
 	}
@@ -242,12 +226,7 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	if _, err := a.loginUser(ctx, "user1@example.com"); err != nil {
 		return fmt.Errorf("password sign-in of a seeded user: %w", err)
 	}
-	// The anti-spam checks run, with limits the measures stay under
-	// (antispam.go).
-	if err := setAntiSpam(ctx, a, true); err != nil {
-		return err
-	}
-	fx, toks, err := loadFixture(ctx, a, cfg.Conc)
+	fx, toks, err := senders(ctx, a, cfg.Conc)
 	if err != nil {
 		return err
 	}
@@ -338,7 +317,7 @@ func runDataset(ctx context.Context, cfg config, bin, nbin, dir string, ds datas
 	// A fresh server process, so its memory shows the realtime clients,
 	// not what earlier measures left on the heap.
 	srv.stop()
-	fresh, err := startServer(ctx, bin, dataDir, env)
+	fresh, err := startServer(ctx, bin, dataDir, ms.env)
 	if err != nil {
 		srv = nil
 		return err

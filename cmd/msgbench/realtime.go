@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -18,7 +17,6 @@ func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture,
 
 	sse := newSSEClient()
 	var clients []*sseClient
-	var mu sync.Mutex
 	defer func() {
 		for _, c := range clients {
 			c.close()
@@ -52,20 +50,11 @@ func realtime(ctx context.Context, cfg config, a *api, srv *server, fx *fixture,
 			if err != nil {
 				return err
 			}
-			// The streams must outlive forEach, whose context ends with it.
-			err = forEach(ctx, 32, len(tokList), func(_ context.Context, i int) error {
-				c, err := connectSSE(ctx, sse, a, tokList[i], "messaging", func(string, []byte) { others.Add(1) })
-				if err != nil {
-					return err
-				}
-				mu.Lock()
-				clients = append(clients, c)
-				mu.Unlock()
-				return nil
-			})
+			more, err := connectClients(ctx, sse, a, tokList, 32, func(string, []byte) { others.Add(1) })
 			if err != nil {
 				return fmt.Errorf("connecting SSE client: %w", err)
 			}
+			clients = append(clients, more...)
 			connected = k
 			logf("%s: %d SSE clients connected in %.1fs", ds.Name, k, time.Since(began).Seconds())
 		}

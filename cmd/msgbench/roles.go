@@ -60,23 +60,17 @@ func runRoles(ctx context.Context, cfg config, bin, work string, rep *Report, lo
 	if err := setupReference(bin, dir, dataDir); err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, bin, dataDir, nil)
+	ms, err := startMeasured(ctx, cfg, bin, dataDir, dir, logf)
 	if err != nil {
 		return err
 	}
+	srv, a := ms.srv, ms.a
 	defer func() {
 		if srv != nil {
 			srv.stop()
 		}
 	}()
-	a := newAPI(srv.base)
-	if err := a.loginSuperuser(ctx); err != nil {
-		return err
-	}
-	if err := setAntiSpam(ctx, a, true); err != nil {
-		return err
-	}
-	fx, toks, err := loadFixture(ctx, a, cfg.Conc)
+	fx, toks, err := senders(ctx, a, cfg.Conc)
 	if err != nil {
 		return err
 	}
