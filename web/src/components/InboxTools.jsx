@@ -5,6 +5,7 @@ import { errorText } from '../api.js';
 import { filters, myTags, loadTags, threads, totals } from '../state.js';
 import { selecting, selectedIds, setSelecting, selectAll, runBulk, readAll } from '../bulk.js';
 import { Dialog } from './Dialog.jsx';
+import { useMenu } from './useMenu.js';
 
 const errTexts = () => ({ network: t('networkError'), generic: t('genericError') });
 
@@ -19,27 +20,9 @@ export function SelectToggle() {
 
 // InboxMenu is the inbox's "⋯" menu: mark all read.
 export function InboxMenu() {
-  const [expanded, setExpanded] = useState(false);
+  const { expanded, setExpanded, button, menu, close } = useMenu();
   const [note, setNote] = useState('');
-  const button = useRef(null);
-  const menu = useRef(null);
   const [, navigate] = useLocation();
-
-  useEffect(() => {
-    if (!expanded) return;
-    const first = menu.current && menu.current.querySelector('button');
-    first && first.focus();
-    function onDoc(e) {
-      if (menu.current && !menu.current.contains(e.target) && e.target !== button.current) setExpanded(false);
-    }
-    document.addEventListener('mousedown', onDoc);
-    return () => document.removeEventListener('mousedown', onDoc);
-  }, [expanded]);
-
-  function close() {
-    setExpanded(false);
-    button.current && button.current.focus();
-  }
 
   async function markAll() {
     close();

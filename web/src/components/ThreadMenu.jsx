@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { t } from '../i18n/index.js';
 import { Api, errorText, pb } from '../api.js';
@@ -8,16 +8,15 @@ import { others } from '../format.js';
 import { RecipientPicker } from './RecipientPicker.jsx';
 import { Dialog } from './Dialog.jsx';
 import { ReportDialog } from './ReportDialog.jsx';
+import { useMenu } from './useMenu.js';
 
 // The conversation menu: a disclosure button and a list of actions, and
 // two dialogs (tags, add people).
 export function ThreadMenu({ thread, meId }) {
-  const [expanded, setExpanded] = useState(false);
+  const { expanded, setExpanded, button, menu, close: closeMenu } = useMenu();
   const [dialog, setDialog] = useState('');
   const [error, setError] = useState('');
   const [, navigate] = useLocation();
-  const button = useRef(null);
-  const menu = useRef(null);
   const group = thread.kind === 'group';
   const other = others(thread, meId)[0];
   // Only a group's starter may remove people (the server answers 403 to
@@ -32,22 +31,6 @@ export function ThreadMenu({ thread, meId }) {
       .catch(() => {});
     return () => (live = false);
   }, [thread.id, group]);
-
-  useEffect(() => {
-    if (!expanded) return;
-    const first = menu.current && menu.current.querySelector('button');
-    first && first.focus();
-    function onDoc(e) {
-      if (menu.current && !menu.current.contains(e.target) && e.target !== button.current) setExpanded(false);
-    }
-    document.addEventListener('mousedown', onDoc);
-    return () => document.removeEventListener('mousedown', onDoc);
-  }, [expanded]);
-
-  function closeMenu() {
-    setExpanded(false);
-    button.current && button.current.focus();
-  }
 
   async function run(fn) {
     setExpanded(false);
